@@ -1,0 +1,147 @@
+# Everything runs through make; CI calls the same targets (.ci/run -> make test).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+ENV ?= local
+DATA ?= data/sample
+SIZE ?= small
+OUT ?= data/sample
+MODE ?=
+SOLUTION ?=
+VERSION ?= best
+LOCAL_STACK_PORT ?= 4566
+API_PORT ?= 8000
+export LOCAL_STACK_PORT API_PORT
+
+# Terraform providers: TF_PROVIDER_MIRROR (a filesystem mirror) keeps `terraform init` off the network;
+# unset, the helper looks for a mirror in the usual places and otherwise leaves Terraform's own config alone.
+TF_PROVIDER_MIRROR ?= $(shell bash scripts/find-provider-mirror)
+ifneq ($(strip $(TF_PROVIDER_MIRROR)),)
+export TF_CLI_CONFIG_FILE := $(CURDIR)/.terraform.d/cli.tfrc
+endif
+export TF_PROVIDER_MIRROR
+TF_DIR := terraform/envs/$(ENV)
+
+.PHONY: help install lock lint typecheck tf-check test test-unit test-functional bench \
+	validate sample-data online-retail local-up local-down local-status plan apply destroy outputs \
+	import train evaluate promote batch events lint-filters serve deploy demo down clean
+
+help: ## List every target
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/dev.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+$(VENV)-checkov/.installed: requirements/checkov.txt
+	@test -x $(VENV)-checkov/bin/python || $(PYTHON) -m venv $(VENV)-checkov
+	$(VENV)-checkov/bin/python -m pip install --quiet -r requirements/checkov.txt
+	@touch $@
+
+.terraform.d/cli.tfrc: scripts/find-provider-mirror Makefile
+	@mkdir -p .terraform.d
+	@if [ -n "$(TF_PROVIDER_MIRROR)" ]; then \
+	  printf 'provider_installation {\n  filesystem_mirror {\n    path    = "%s"\n    include = ["registry.terraform.io/hashicorp/*"]\n  }\n  direct {\n    exclude = ["registry.terraform.io/hashicorp/*"]\n  }\n}\n' "$(TF_PROVIDER_MIRROR)" > $@; \
+	else : > $@; fi
+
+install: $(VENV)/.installed ## Create or refresh the virtualenv from the pinned requirements (fast when unchanged)
+
+lock: ## Re-pin requirements/dev.txt from requirements/dev.in
+	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet -r requirements/dev.in && \
+	  .venv-lock/bin/pip freeze --exclude-editable > requirements/dev.txt && rm -rf .venv-lock
+
+lint: install ## ruff over all Python
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: install ## mypy with disallow_untyped_defs
+	$(PY) -m mypy scripts/pipeline local_stack chalice_app benchmarks tests
+
+tf-check: install $(VENV)-checkov/.installed .terraform.d/cli.tfrc ## terraform fmt, validate, test, cfn-lint and checkov
+	$(PY) -m pipeline.tf_checks --checkov $(VENV)-checkov/bin/checkov
+
+test: install .terraform.d/cli.tfrc lint typecheck tf-check ## Lint, type check, Terraform checks and the whole test suite
+	$(PY) -m pytest -q -p no:cacheprovider tests; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing the suite"; exit 1; fi; exit $$rc
+
+test-unit: install ## Only the fast unit tests
+	$(PY) -m pytest -q tests/unit
+
+test-functional: install .terraform.d/cli.tfrc ## Only the functional tests (local stack, terraform)
+	$(PY) -m pytest -q tests/functional
+
+bench: install ## Benchmarks: validator, emulator, API (prints figures, ratios against baselines)
+	$(PY) benchmarks/validate_throughput.py
+	$(PY) benchmarks/emulator.py
+	$(PY) benchmarks/api.py
+
+validate: install ## Check DATA=<dir|s3://…> [REPORT=<file.json>] [EVENT_TYPE=<type>] before an import
+	$(PY) -m pipeline.validate $(DATA) $(if $(REPORT),--report $(REPORT)) $(if $(EVENT_TYPE),--event-type $(EVENT_TYPE))
+
+sample-data: install ## Write a synthetic retail dataset: [SIZE=small|large] [OUT=<dir>] [SEED=<n>]
+	$(PY) -m pipeline.sample_data --size $(SIZE) --out $(OUT) $(if $(SEED),--seed $(SEED))
+
+online-retail: install ## Convert the real Online Retail log into the three datasets [OUT=data/online-retail]
+	$(PY) -m pipeline.online_retail --out $(if $(filter data/sample,$(OUT)),data/online-retail,$(OUT))
+
+local-up: install ## Start the local AWS endpoint (LOCAL_STACK_PORT, default 4566) in the background
+	$(PY) -m local_stack up --port $(LOCAL_STACK_PORT)
+
+local-down: install ## Stop the local AWS endpoint
+	$(PY) -m local_stack down
+
+local-status: install ## Is the local endpoint up?
+	$(PY) -m local_stack status
+
+plan: install .terraform.d/cli.tfrc ## terraform plan for ENV=local|aws
+	$(PY) -m pipeline.infra plan --env $(ENV)
+
+apply: install .terraform.d/cli.tfrc ## terraform apply for ENV=local|aws
+	$(PY) -m pipeline.infra apply --env $(ENV)
+
+destroy: install .terraform.d/cli.tfrc ## terraform destroy for ENV=local|aws
+	$(PY) -m pipeline.infra destroy --env $(ENV)
+
+outputs: install .terraform.d/cli.tfrc ## Print the Terraform outputs the scripts and the API use
+	$(PY) -m pipeline.infra outputs --env $(ENV)
+
+import: install ## Validate, upload and import DATA=<dir> [MODE=FULL|INCREMENTAL]
+	$(PY) -m pipeline import --env $(ENV) --data $(DATA) $(if $(MODE),--mode $(MODE))
+
+train: install ## Train [SOLUTION=<name>] [MODE=FULL|UPDATE]; prints metrics
+	$(PY) -m pipeline train --env $(ENV) $(if $(SOLUTION),--solution $(SOLUTION)) $(if $(MODE),--mode $(MODE))
+
+evaluate: install ## Metrics table of every solution version and report under reports/
+	$(PY) -m pipeline evaluate --env $(ENV)
+
+promote: install ## Point the campaign at VERSION=<arn>|best (FORCE=1 to accept a worse one)
+	$(PY) -m pipeline promote --env $(ENV) --version $(VERSION) $(if $(FORCE),--force)
+
+batch: install ## Batch recommendations for USERS=<file> [FILTER=<name>]
+	$(PY) -m pipeline batch --env $(ENV) --users $(USERS) $(if $(FILTER),--filter $(FILTER))
+
+events: install ## Stream interactions from FILE=<csv> through the event tracker
+	$(PY) -m pipeline events --env $(ENV) --file $(FILE)
+
+lint-filters: install ## Parse every configured filter and check it against the schemas
+	$(PY) -m pipeline lint-filters
+
+serve: install ## Run the API locally (chalice local, API_PORT) against the local stack
+	$(PY) -m pipeline serve --env $(ENV) --port $(API_PORT)
+
+deploy: install .terraform.d/cli.tfrc ## chalice deploy with the Terraform-made role (ENV=aws)
+	$(PY) -m pipeline deploy --env $(ENV)
+
+demo: install .terraform.d/cli.tfrc ## The whole job on the local stack, from data to a rendered Braze Content Card
+	$(PY) -m pipeline demo $(if $(filter online-retail,$(DATA)),--data online-retail)
+
+down: ## Stop everything the demo started
+	@if [ -x $(PY) ]; then $(PY) -m pipeline down; fi
+
+clean: down ## Remove the virtualenvs, generated data and reports
+	rm -rf $(VENV) $(VENV)-checkov .terraform.d data reports .local

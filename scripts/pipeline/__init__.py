@@ -1,0 +1,1 @@
+"""Glue between a Braze customer's data and Amazon Personalize: validate, import, train, serve."""
