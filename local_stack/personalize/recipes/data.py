@@ -1,0 +1,118 @@
+"""Training data in, integer-encoded interaction arrays out (the input every recipe trains on)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from local_stack.personalize.recipes.errors import RecipeError
+
+__all__ = ["REQUIRED_COLUMNS", "Interactions", "TrainingData", "encode_interactions"]
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE")
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """What a solution version trains on: the Interactions table and, when imported, Items and Users."""
+
+    interactions: pa.Table
+    items: pa.Table | None = None
+    users: pa.Table | None = None
+
+
+@dataclass(frozen=True)
+class Interactions:
+    """Interactions as parallel arrays sorted by (user, timestamp); ids are indexes into the id lists."""
+
+    user_ids: list[str]
+    item_ids: list[str]
+    users: npt.NDArray[np.int32]
+    items: npt.NDArray[np.int32]
+    timestamps: npt.NDArray[np.int64]
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_ids)
+
+    def __len__(self) -> int:
+        return int(self.users.shape[0])
+
+    def select(self, mask: npt.NDArray[np.bool_]) -> Interactions:
+        """The rows where mask is true; the id lists (and so every index) stay the same."""
+        return Interactions(
+            self.user_ids,
+            self.item_ids,
+            self.users[mask],
+            self.items[mask],
+            self.timestamps[mask],
+        )
+
+    def user_bounds(self) -> npt.NDArray[np.int64]:
+        """CSR-style offsets: user u's rows are [bounds[u], bounds[u+1]) (rows are sorted by user)."""
+        counts = np.bincount(self.users, minlength=self.n_users)
+        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+def _encode(column: pa.ChunkedArray | pa.Array, name: str) -> tuple[list[str], npt.NDArray[np.int32]]:
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if column.null_count:
+        raise RecipeError(f"Interactions column {name} has {column.null_count} null value(s).")
+    encoded = pc.dictionary_encode(column.cast(pa.string()))
+    ids = [str(v) for v in encoded.dictionary.to_pylist()]
+    return ids, encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+
+
+def encode_interactions(
+    table: pa.Table,
+    *,
+    event_type: str | None = None,
+    event_value_threshold: str | None = None,
+) -> Interactions:
+    """Encode ids (pyarrow dictionary encoding), keep only the configured events, sort by user then time.
+
+    eventType keeps only that type; eventValueThreshold keeps events whose EVENT_VALUE >= it (events
+    without a value are dropped then), as Personalize documents for SolutionConfig.
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
+    if missing:
+        raise RecipeError(f"Interactions data is missing required column(s): {', '.join(missing)}.")
+    if event_type is not None:
+        table = table.filter(pc.equal(table["EVENT_TYPE"], event_type))
+    if event_value_threshold is not None:
+        try:
+            threshold = float(event_value_threshold)
+        except ValueError as exc:
+            raise RecipeError(
+                f"Invalid eventValueThreshold: {event_value_threshold!r} is not a number."
+            ) from exc
+        if "EVENT_VALUE" not in table.column_names:
+            raise RecipeError("eventValueThreshold is set but the Interactions data has no EVENT_VALUE.")
+        values = pc.cast(table["EVENT_VALUE"], pa.float64())
+        table = table.filter(pc.fill_null(pc.greater_equal(values, threshold), False))
+    if table.num_rows == 0:
+        raise RecipeError("No interactions left to train on after applying eventType/eventValueThreshold.")
+    user_ids, users = _encode(table["USER_ID"], "USER_ID")
+    item_ids, items = _encode(table["ITEM_ID"], "ITEM_ID")
+    stamps = table["TIMESTAMP"].combine_chunks()
+    if stamps.null_count:
+        raise RecipeError(f"Interactions column TIMESTAMP has {stamps.null_count} null value(s).")
+    timestamps = stamps.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    # Stable sort by (user, timestamp): ties keep file order, so "oldest/newest" are well defined.
+    order = np.lexsort((timestamps, users))
+    return Interactions(
+        user_ids,
+        item_ids,
+        users[order],
+        items[order],
+        timestamps[order],
+    )
