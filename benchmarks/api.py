@@ -1,0 +1,301 @@
+"""API benchmark: handler overhead in-process, HTTP throughput against the local stack, cold import.
+
+- handler: the Lambda entry point (`app(event, context)`, an API Gateway proxy event) with the Personalize
+  runtime answering instantly, S3/SSM as in-memory fakes; every request a cache miss (distinct users),
+  so the backend thread deadline, the catalog decoration and the JSON log are all included; best of
+  3 rounds (a shared machine only adds time). Target p99 ≤ 2 ms.
+- http: `chalice local` (what `make serve` runs) against the local stack with trained campaigns; 32
+  concurrent clients for 30 s (BENCH_API_SECONDS), half known users, half never-seen (cold, uncached).
+  Any non-2xx fails the benchmark (exit 1).
+- cold import: `import app` in a new interpreter (what a Lambda cold start pays for our code), best of 5.
+
+Last line: `api: handler p50 <ms> p99 <ms>, http <n> req/s p99 <ms>, cold import <ms>`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+APP_DIR = REPO / "chalice_app"
+for entry in (str(APP_DIR), str(REPO)):
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
+
+HANDLER_REQUESTS = int(os.environ.get("BENCH_API_HANDLER_REQUESTS", "5000"))
+HANDLER_ROUNDS = 3
+HTTP_SECONDS = float(os.environ.get("BENCH_API_SECONDS", "30"))
+HTTP_CLIENTS = int(os.environ.get("BENCH_API_CLIENTS", "32"))
+KEY = "bench-key"
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def read(self) -> bytes:
+        return self._data
+
+
+class FakeS3:
+    """In-memory S3 holding the catalog and the fallback list (read once; the benchmark measures requests)."""
+
+    def __init__(self, objects: dict[str, bytes]) -> None:
+        self.objects = objects
+
+    def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:
+        return {"Body": _Body(self.objects[Key]), "ETag": '"1"'}
+
+    def head_object(self, Bucket: str, Key: str) -> dict[str, Any]:
+        return {"ETag": '"1"'}
+
+
+class FakeSsm:
+    def get_parameter(self, Name: str, WithDecryption: bool) -> dict[str, Any]:
+        return {"Parameter": {"Value": KEY}}
+
+
+class InstantPersonalize:
+    """A personalize-runtime client that answers at once, like a campaign with zero latency."""
+
+    def __init__(self, items: list[str]) -> None:
+        self.answer = {"itemList": [{"itemId": i, "score": 0.01} for i in items], "recommendationId": "bench"}
+
+    def get_recommendations(self, **params: Any) -> dict[str, Any]:
+        return self.answer
+
+
+def _event(user_id: str) -> dict[str, Any]:
+    query = {"user_id": user_id, "limit": "10"}
+    return {
+        "resource": "/recommendations",
+        "path": "/recommendations",
+        "httpMethod": "GET",
+        "headers": {"X-Api-Key": KEY, "Host": "bench"},
+        "multiValueHeaders": {"X-Api-Key": [KEY], "Host": ["bench"]},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()},
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {"resourcePath": "/recommendations", "httpMethod": "GET", "stage": "api"},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+def handler_overhead() -> tuple[float, float]:
+    """p50/p99 (ms) of the Lambda handler with an instant backend."""
+    import app as app_module
+    from chalicelib.backend import PersonalizeBackend
+    from chalicelib.logs import LOGGER_NAME
+    from chalicelib.runtime import build_runtime, set_runtime
+    from chalicelib.settings import Settings
+
+    items = [f"item-{n:04d}" for n in range(200)]
+    catalog = "ITEM_ID,NAME,PRICE,URL,IMAGE\n" + "".join(
+        f"{i},Thing {i},{n % 50}.99,https://shop.example.com/product/{i},https://img.example.com/{i}.jpg\n"
+        for n, i in enumerate(items)
+    )
+    settings = Settings(
+        campaign_arn="arn:aws:personalize:us-east-1:123456789012:campaign/bench",
+        related_campaign_arn="",
+        ranking_campaign_arn="arn:aws:personalize:us-east-1:123456789012:campaign/bench",
+        bucket="bench",
+        catalog_key="catalog.csv",
+        fallback_key="popular.json",
+        api_key_parameter="/bench/api-keys",
+        filter_arns={"exclude-interacted": "arn:aws:personalize:us-east-1:123456789012:filter/x"},
+        default_filter="exclude-interacted",
+    )
+    s3 = FakeS3({"catalog.csv": catalog.encode(), "popular.json": json.dumps({"items": items[:50]}).encode()})
+    backend = PersonalizeBackend(lambda: InstantPersonalize(items[:15]), settings.backend_timeout_ms)
+    set_runtime(build_runtime(settings, backend=backend, s3=s3, ssm=FakeSsm()))
+    # Keep the per-request JSON log (its cost is real) but out of the terminal.
+    for handler in logging.getLogger(LOGGER_NAME).handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(io.StringIO())
+    logging.getLogger(LOGGER_NAME).propagate = False
+    context = None
+    for n in range(200):  # warm-up: catalog load, thread pool, code paths
+        app_module.app(_event(f"warm-{n}"), context)
+    rounds: list[tuple[float, float]] = []
+    for round_no in range(HANDLER_ROUNDS):
+        samples: list[float] = []
+        for n in range(HANDLER_REQUESTS):
+            event = _event(f"user-{round_no}-{n}")
+            started = time.perf_counter()
+            response = app_module.app(event, context)
+            samples.append((time.perf_counter() - started) * 1000)
+            if response["statusCode"] != 200:
+                raise SystemExit(f"handler answered {response['statusCode']}: {response['body'][:200]}")
+        rounds.append((statistics.median(samples), percentile(samples, 99)))
+    set_runtime(None)
+    # Best round, as timeit does: other processes on a shared machine only ever add time.
+    return min(rounds, key=lambda r: r[1])
+
+
+def cold_import_ms() -> float:
+    code = (
+        "import sys, time; sys.path.insert(0, '.'); t = time.perf_counter(); import app; "
+        "print((time.perf_counter() - t) * 1000)"
+    )
+    runs: list[float] = []
+    for _ in range(5):
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=APP_DIR, capture_output=True, text=True, check=True
+        )
+        runs.append(float(out.stdout.strip().splitlines()[-1]))
+    return min(runs)  # the intrinsic cost; a busy machine only adds to it
+
+
+class _Stack:
+    """Enough of the functional tests' LocalStack for world.build_world."""
+
+    def __init__(self, url: str, port: int) -> None:
+        self.endpoint_url = url
+        self.port = port
+
+    def client(self, service_name: str) -> Any:
+        import boto3
+
+        make: Any = boto3.client  # service_name is a runtime string, not one of the stubs' literals
+        return make(
+            service_name,
+            endpoint_url=self.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - the local stack's dummy credentials
+        )
+
+    def env(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+        }
+
+
+def http_load(home: Path) -> tuple[float, float, int, int]:
+    """(requests/s, p99 ms, non-2xx count, fallbacks) over HTTP against the local stack."""
+    import requests
+
+    from tests.functional.api.world import API_KEY, build_world, free_port, serve_api, stop
+
+    port = free_port()
+    env = {**os.environ, "LOCAL_STACK_HOME": str(home / "stack")}
+    env.pop("AWS_ENDPOINT_URL", None)
+    with (home / "stack.log").open("wb") as log:
+        stack_proc = subprocess.Popen(
+            [sys.executable, "-m", "local_stack", "serve", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(url + "/_local_stack/health", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if stack_proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"local stack did not start; see {home / 'stack.log'}")
+            time.sleep(0.1)
+        world = build_world(_Stack(url, port), name="apibench")
+        served = serve_api(world.env, home / "chalice.log")
+        try:
+            return _hammer(served.url, API_KEY)
+        finally:
+            stop(served)
+    finally:
+        stack_proc.terminate()
+        try:
+            stack_proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            stack_proc.kill()
+
+
+def _hammer(base: str, key: str) -> tuple[float, float, int, int]:
+    import requests
+
+    latencies: list[list[float]] = [[] for _ in range(HTTP_CLIENTS)]
+    bad = [0] * HTTP_CLIENTS
+    fallbacks = [0] * HTTP_CLIENTS
+    stop_at = time.monotonic() + HTTP_SECONDS
+
+    def client(index: int) -> None:
+        rng = random.Random(index)
+        session = requests.Session()
+        session.headers["X-Api-Key"] = key
+        n = 0
+        while time.monotonic() < stop_at:
+            n += 1
+            user = f"user-{rng.randrange(100):03d}" if n % 2 else f"cold-{index}-{n}"
+            started = time.perf_counter()
+            try:
+                response = session.get(f"{base}/recommendations?user_id={user}&limit=10", timeout=5)
+                ok = 200 <= response.status_code < 300
+                if response.headers.get("X-Recommendations-Source") == "fallback":
+                    fallbacks[index] += 1
+            except requests.RequestException:
+                ok = False
+            latencies[index].append((time.perf_counter() - started) * 1000)
+            if not ok:
+                bad[index] += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(HTTP_CLIENTS)]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - began
+    samples = [s for per_client in latencies for s in per_client]
+    return len(samples) / elapsed, percentile(samples, 99), sum(bad), sum(fallbacks)
+
+
+def main() -> int:
+    p50, p99 = handler_overhead()
+    print(
+        f"handler: best of {HANDLER_ROUNDS} rounds x {HANDLER_REQUESTS} requests, p50 {p50:.3f} ms, "
+        f"p99 {p99:.3f} ms (target p99 <= 2 ms)"
+    )
+    cold = cold_import_ms()
+    print(f"cold import of app: {cold:.1f} ms (best of 5)")
+    with tempfile.TemporaryDirectory(prefix="api-bench-") as tmp:
+        rps, http_p99, bad, fallbacks = http_load(Path(tmp))
+    print(
+        f"http: {HTTP_CLIENTS} clients x {HTTP_SECONDS:.0f} s, {rps:.0f} req/s, p99 {http_p99:.1f} ms, "
+        f"non-2xx {bad}, fallbacks {fallbacks}"
+    )
+    print(
+        f"api: handler p50 {p50:.3f} ms p99 {p99:.3f} ms, http {rps:.0f} req/s p99 {http_p99:.1f} ms, "
+        f"cold import {cold:.1f} ms"
+    )
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

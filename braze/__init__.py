@@ -1,0 +1,1 @@
+"""Braze Liquid templates and a small renderer that emulates Connected Content (for tests and the demo)."""

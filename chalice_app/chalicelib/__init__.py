@@ -1,0 +1,1 @@
+"""The recommendations API's logic; `app.py` only wires routes to it."""
