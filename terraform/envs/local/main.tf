@@ -1,0 +1,33 @@
+# The local environment: the same platform module as in AWS, with every provider endpoint pointed at
+# the local stack (`make local-up`). No credentials or account lookups leave this machine.
+
+provider "aws" {
+  region = var.region
+
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  skip_region_validation      = true
+  s3_use_path_style           = true
+
+  endpoints {
+    cloudformation = var.endpoint
+    iam            = var.endpoint
+    kms            = var.endpoint
+    logs           = var.endpoint
+    s3             = var.endpoint
+    ssm            = var.endpoint
+    sts            = var.endpoint
+  }
+}
+
+module "platform" {
+  source = "../../modules/platform"
+
+  config_file              = coalesce(var.config_file, "${path.root}/../../../config/project.yaml")
+  schema_root              = "${path.root}/../../.."
+  account_id               = var.account_id
+  region                   = var.region
+  force_destroy            = true # local buckets hold throw-away data
+  kms_deletion_window_days = 7
+}

@@ -1,0 +1,24 @@
+output "bucket_name" {
+  description = "Name of the data bucket."
+  value       = aws_s3_bucket.this.bucket
+}
+
+output "bucket_arn" {
+  description = "ARN of the data bucket."
+  value       = aws_s3_bucket.this.arn
+}
+
+output "log_bucket_name" {
+  description = "Name of the access-log bucket."
+  value       = aws_s3_bucket.logs.bucket
+}
+
+output "kms_key_arn" {
+  description = "ARN of the customer-managed key that encrypts the data bucket."
+  value       = aws_kms_key.this.arn
+}
+
+output "bucket_policy_json" {
+  description = "The data bucket's policy document (for review and tests)."
+  value       = jsonencode(local.bucket_policy)
+}

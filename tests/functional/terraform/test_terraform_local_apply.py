@@ -1,0 +1,270 @@
+"""`python -m pipeline.infra apply --env local` against the local stack, checked through boto3.
+
+One module-scoped apply (Terraform is slow): the tests read what it built, then a second plan must show
+no changes, and the last test destroys everything and checks nothing is left. The config is the repo's
+with another `name`, so this never collides with other tests using the same local stack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from botocore.exceptions import ClientError
+from pipeline import infra
+from pipeline.paths import config_path
+from pipeline.tf_outputs import REQUIRED_KEYS, read_outputs
+
+pytestmark = pytest.mark.functional
+
+NAME = "h6-tf-apply"
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture(scope="module")
+def tf_env(
+    local_stack: Any, aws_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    work = tmp_path_factory.mktemp("tf-apply")
+    config = yaml.safe_load(config_path().read_text(encoding="utf-8"))
+    config["name"] = NAME
+    config_file = work / "project.yaml"
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    env = {
+        **aws_env,
+        "BP_TF_STATE_DIR": str(work / "state"),
+        "TF_VAR_config_file": str(config_file),
+    }
+    saved = dict(os.environ)
+    os.environ.update(env)  # read_outputs / plan_has_changes run in this process
+    try:
+        yield {**saved, **env}
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="module")
+def outputs(tf_env: dict[str, str]) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.infra", "apply", "--env", "local"],
+        env=tf_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, f"apply failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    return read_outputs("local")
+
+
+@pytest.fixture(scope="module")
+def config() -> dict[str, Any]:
+    data = yaml.safe_load(config_path().read_text(encoding="utf-8"))
+    data["name"] = NAME
+    return dict(data)
+
+
+def test_outputs_hold_every_agreed_key(outputs: dict[str, Any]) -> None:
+    assert set(REQUIRED_KEYS) <= set(outputs)
+    assert outputs["bucket_name"] == f"{NAME}-data-{ACCOUNT}"
+    assert outputs["tracking_id"]
+
+
+def test_bucket_is_encrypted_with_the_customer_managed_key(local_stack: Any, outputs: dict[str, Any]) -> None:
+    s3 = local_stack.client("s3")
+    rule = s3.get_bucket_encryption(Bucket=outputs["bucket_name"])["ServerSideEncryptionConfiguration"][
+        "Rules"
+    ][0]
+    default = rule["ApplyServerSideEncryptionByDefault"]
+    assert default["SSEAlgorithm"] == "aws:kms"
+    assert default["KMSMasterKeyID"] == outputs["kms_key_arn"]
+    key_id = outputs["kms_key_arn"].rsplit("/", 1)[-1]
+    assert local_stack.client("kms").get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+
+
+def test_bucket_is_versioned_private_and_access_logged(local_stack: Any, outputs: dict[str, Any]) -> None:
+    s3 = local_stack.client("s3")
+    bucket = outputs["bucket_name"]
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
+    logging = s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]
+    assert logging["TargetBucket"] == f"{bucket}-logs"
+
+
+def test_bucket_policy_is_tls_only_and_grants_personalize_our_prefixes(
+    local_stack: Any, outputs: dict[str, Any], config: dict[str, Any]
+) -> None:
+    policy = json.loads(local_stack.client("s3").get_bucket_policy(Bucket=outputs["bucket_name"])["Policy"])
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    deny = by_sid["DenyInsecureTransport"]
+    assert deny["Effect"] == "Deny" and deny["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+    write = by_sid["PersonalizeWritesBatchOutput"]
+    assert write["Principal"] == {"Service": "personalize.amazonaws.com"}
+    assert write["Resource"].endswith(f"/{config['storage']['batch_output_prefix']}*")
+    assert write["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
+    read = by_sid["PersonalizeReadsImportsAndBatchInput"]
+    assert f"arn:aws:s3:::{outputs['bucket_name']}/{config['storage']['import_prefix']}*" in read["Resource"]
+
+
+def test_roles_trust_only_their_service_from_our_account(local_stack: Any, outputs: dict[str, Any]) -> None:
+    iam = local_stack.client("iam")
+    personalize = iam.get_role(RoleName=f"{NAME}-personalize")["Role"]
+    assert personalize["Arn"] == outputs["personalize_role_arn"]
+    trust = personalize["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    statement = trust["Statement"][0]
+    assert statement["Principal"] == {"Service": "personalize.amazonaws.com"}
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
+    assert statement["Condition"]["ArnLike"]["aws:SourceArn"] == f"arn:aws:personalize:us-east-1:{ACCOUNT}:*"
+    api = iam.get_role(RoleName=f"{NAME}-api")["Role"]
+    assert api["Arn"] == outputs["api_role_arn"]
+
+
+def test_api_role_may_only_query_our_campaigns_and_filters(
+    local_stack: Any, outputs: dict[str, Any], config: dict[str, Any]
+) -> None:
+    doc = local_stack.client("iam").get_role_policy(RoleName=f"{NAME}-api", PolicyName="recommendations")
+    policy = doc["PolicyDocument"]
+    policy = json.loads(policy) if isinstance(policy, str) else policy
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    recommend = by_sid["RecommendFromOurCampaigns"]
+    assert sorted(recommend["Action"]) == [
+        "personalize:GetPersonalizedRanking",
+        "personalize:GetRecommendations",
+    ]
+    assert set(recommend["Resource"]) == {
+        *(
+            f"arn:aws:personalize:us-east-1:{ACCOUNT}:campaign/{NAME}-{c}"
+            for c in (campaign["name"] for campaign in config["campaigns"])
+        ),
+        *outputs["filter_arns"].values(),
+    }
+    for statement in policy["Statement"]:
+        assert "*" not in (
+            [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
+        )
+
+
+def test_api_key_parameter_is_a_secure_string_under_our_key(
+    local_stack: Any, outputs: dict[str, Any]
+) -> None:
+    ssm = local_stack.client("ssm")
+    described = ssm.describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Values": [outputs["api_key_parameter_name"]]}]
+    )["Parameters"][0]
+    assert described["Type"] == "SecureString"
+    assert described["KeyId"] == outputs["kms_key_arn"]
+
+
+def test_personalize_resources_exist_as_declared(
+    local_stack: Any, outputs: dict[str, Any], config: dict[str, Any]
+) -> None:
+    personalize = local_stack.client("personalize")
+    group = personalize.describe_dataset_group(datasetGroupArn=outputs["dataset_group_arn"])["datasetGroup"]
+    assert (group["name"], group["status"]) == (NAME, "ACTIVE")
+    datasets = personalize.list_datasets(datasetGroupArn=outputs["dataset_group_arn"])["datasets"]
+    assert sorted(d["datasetType"].lower() for d in datasets) == sorted(config["datasets"])
+    assert sorted(outputs["dataset_arns"].values()) == sorted(d["datasetArn"] for d in datasets)
+
+    for declared in config["solutions"]:
+        arn = outputs["solution_arns"][declared["name"]]
+        solution = personalize.describe_solution(solutionArn=arn)["solution"]
+        assert solution["name"] == outputs["solution_names"][declared["name"]]
+        assert solution["name"].startswith(f"{NAME}-{declared['name']}-")
+        assert solution["recipeArn"] == f"arn:aws:personalize:::recipe/{declared['recipe']}"
+        params = solution.get("solutionConfig", {}).get("algorithmHyperParameters", {})
+        assert params == declared.get("hyperparameters", {})
+
+    for declared in config["filters"]:
+        described = personalize.describe_filter(filterArn=outputs["filter_arns"][declared["name"]])["filter"]
+        assert described["filterExpression"] == declared["expression"]
+        assert described["status"] == "ACTIVE"
+
+    tracker = personalize.describe_event_tracker(eventTrackerArn=outputs["event_tracker_arn"])["eventTracker"]
+    assert tracker["trackingId"] == outputs["tracking_id"]
+    assert tracker["name"] == f"{NAME}-{config['event_tracker']['name']}"
+
+
+def test_a_second_plan_shows_no_changes(outputs: dict[str, Any]) -> None:
+    assert infra.plan_has_changes("local") is False
+
+
+def test_changed_hyperparameters_create_a_new_solution_beside_the_retained_old_one(
+    local_stack: Any, outputs: dict[str, Any], tf_env: dict[str, str]
+) -> None:
+    config_file = Path(tf_env["TF_VAR_config_file"])
+    changed = yaml.safe_load(config_file.read_text(encoding="utf-8"))
+    # hidden_dimension is a real aws-user-personalization hyperparameter; the others keep their config.
+    solution = next(s for s in changed["solutions"] if s["recipe"].startswith("aws-user-personalization"))
+    solution["hyperparameters"] = {**(solution.get("hyperparameters") or {}), "hidden_dimension": "96"}
+    config_file.write_text(yaml.safe_dump(changed, sort_keys=False), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.infra", "apply", "--env", "local"],
+        env=tf_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, f"apply failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    after = read_outputs("local")
+
+    old_arn = outputs["solution_arns"][solution["name"]]
+    new_arn = after["solution_arns"][solution["name"]]
+    assert new_arn != old_arn
+    personalize = local_stack.client("personalize")
+    # The old solution (which a live campaign may use) is retained; the new one has the new config.
+    assert personalize.describe_solution(solutionArn=old_arn)["solution"]["status"] == "ACTIVE"
+    new = personalize.describe_solution(solutionArn=new_arn)["solution"]
+    assert new["solutionConfig"]["algorithmHyperParameters"] == solution["hyperparameters"]
+    # Untouched solutions keep their ARNs.
+    for other in (s for s in changed["solutions"] if s is not solution):
+        assert after["solution_arns"][other["name"]] == outputs["solution_arns"][other["name"]]
+    # What the scripts do once the campaign runs on the new solution: delete the retained one.
+    personalize.delete_solution(solutionArn=old_arn)
+
+
+def test_destroy_leaves_nothing_behind(
+    local_stack: Any, outputs: dict[str, Any], tf_env: dict[str, str]
+) -> None:
+    # Last in this module: everything above reads the applied state.
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.infra", "destroy", "--env", "local"],
+        env=tf_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert done.returncode == 0, f"destroy failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    buckets = [b["Name"] for b in local_stack.client("s3").list_buckets()["Buckets"]]
+    assert not [b for b in buckets if b.startswith(NAME)]
+    roles = [r["RoleName"] for r in local_stack.client("iam").list_roles()["Roles"]]
+    assert not [r for r in roles if r.startswith(NAME)]
+    personalize = local_stack.client("personalize")
+    groups = [g["name"] for g in personalize.list_dataset_groups()["datasetGroups"]]
+    assert NAME not in groups
+    with pytest.raises(ClientError):
+        personalize.describe_dataset_group(datasetGroupArn=outputs["dataset_group_arn"])
+    assert not [s for s in personalize.list_solutions()["solutions"] if s["name"].startswith(f"{NAME}-")]
+    params = local_stack.client("ssm").describe_parameters()["Parameters"]
+    assert not [p for p in params if p["Name"].startswith(f"/{NAME}/")]
+    assert (
+        not Path(tf_env["BP_TF_STATE_DIR"], "terraform.tfstate")
+        .read_text(encoding="utf-8")
+        .count('"mode": "managed"')
+    )
