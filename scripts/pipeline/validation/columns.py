@@ -1,0 +1,102 @@
+"""Vectorised helpers over Arrow columns used by the file validator."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.validation.hashing import hash_strings
+
+__all__ = ["distribution", "encode_keys", "escaped", "indices", "iso", "numeric_bits", "parse_or_none"]
+
+# A backslash somewhere before a quote: what Arrow (like any RFC 4180 reader) leaves of \\" escapes.
+_BACKSLASH_QUOTE = r'\\.*"'
+
+
+def escaped(values: pa.Array) -> pa.BooleanArray:
+    """Which values look backslash-escaped; the cheap quote search first, the regex only on a hit."""
+    has_quote = pc.match_substring(values, '"')
+    if not has_quote.true_count:
+        return has_quote
+    return pc.match_substring_regex(values, _BACKSLASH_QUOTE)
+
+
+def encode_keys(
+    col: pa.Array,
+) -> tuple[pa.DictionaryArray, npt.NDArray[np.int32], npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    """Per-batch dictionary of a key column: (encoded column, indices, key hash per value, key hash per row).
+    Nulls (already reported) count as the empty string."""
+    enc = pc.dictionary_encode(col.fill_null("") if col.null_count else col)
+    idx = indices(enc)
+    keys = hash_strings(enc.dictionary)
+    return enc, idx, keys, keys[idx]
+
+
+def indices(col: pa.DictionaryArray) -> npt.NDArray[np.int32]:
+    """Dictionary indices as numpy; a null (only in a required column, already reported) reads as 0."""
+    indices = col.indices
+    if indices.null_count:
+        indices = indices.fill_null(0)
+    return np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int32)
+
+
+def numeric_bits(col: pa.Array) -> npt.NDArray[np.unsignedinteger]:
+    """The raw bits of a numeric/boolean column (zero-copy when there are no nulls); nulls get a pattern
+    no CSV value produces (a NaN payload / the minimum integer) so they differ from every value."""
+    if pa.types.is_boolean(col.type):
+        return np.asarray(col.cast(pa.int8()).fill_null(2).to_numpy(zero_copy_only=False), dtype=np.uint8)
+    if col.null_count:
+        if pa.types.is_floating(col.type):
+            sentinel = np.array([0x7FC0_0123], np.uint32).view(np.float32)[0]
+            if col.type.bit_width == 64:
+                sentinel = np.array([0x7FF8_0000_0000_0123], np.uint64).view(np.float64)[0]
+            col = col.fill_null(pa.scalar(sentinel, col.type))
+        else:
+            col = col.fill_null(pa.scalar(-(2 ** (col.type.bit_width - 1)), col.type))
+    width = col.type.bit_width // 8
+    return np.frombuffer(col.buffers()[1], dtype=f"<u{width}", count=len(col), offset=col.offset * width)
+
+
+def parse_or_none(value: str | None, avro_type: str) -> float | int | None:
+    if value is None:
+        return None
+    try:
+        number = float(value) if avro_type in ("float", "double") else int(value)
+    except ValueError:
+        return None
+    if isinstance(number, int) and not -(2**63) <= number < 2**63:
+        return None
+    return number
+
+
+def iso(seconds: float) -> str:
+    try:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return "out of range"
+
+
+def distribution(counts: npt.NDArray[np.int64]) -> dict[str, Any]:
+    if len(counts) == 0:
+        return {"users": 0}
+    p = np.percentile(counts, [25, 50, 75, 90, 99])
+    with_two = int(np.count_nonzero(counts >= 2))
+    return {
+        "users": len(counts),
+        "min": int(counts.min()),
+        "p25": round(float(p[0]), 2),
+        "median": round(float(p[1]), 2),
+        "p75": round(float(p[2]), 2),
+        "p90": round(float(p[3]), 2),
+        "p99": round(float(p[4]), 2),
+        "max": int(counts.max()),
+        "mean": round(float(counts.mean()), 3),
+        "users_with_1": int(np.count_nonzero(counts == 1)),
+        "users_with_2_or_more": with_two,
+        "share_with_2_or_more": round(with_two / len(counts), 4),
+    }
