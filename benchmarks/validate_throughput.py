@@ -40,6 +40,7 @@ def bench_file() -> Path:
 
 def child_plain(path: str, block_size: int) -> dict[str, Any]:
     import pyarrow.csv as pacsv
+
     from pipeline.config import load_dataset_schemas
     from pipeline.validation.engine import arrow_types
     from pipeline.validation.schema_check import field_specs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chalice import Chalice, Response
+
 from chalicelib import handlers
 
 app = Chalice(app_name="braze-recs-api")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from chalicelib.contract import check_response
 
+from chalicelib.contract import check_response
 from tests.functional.api.world import serve_api, stop
 
 pytestmark = pytest.mark.functional

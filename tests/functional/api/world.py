@@ -24,6 +24,7 @@ from typing import Any
 
 import requests
 import yaml
+
 from chalicelib.settings import filter_placeholders, optional_placeholders
 
 REPO = Path(__file__).resolve().parents[3]

@@ -14,16 +14,17 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import app as app_module
 import boto3
 import pytest
 import yaml
 from botocore.stub import Stubber
 from chalice.test import Client
+from moto import mock_aws
+
+import app as app_module
 from chalicelib.backend import PersonalizeBackend
 from chalicelib.runtime import Runtime, build_runtime, set_runtime
 from chalicelib.settings import Settings
-from moto import mock_aws
 
 REPO = Path(__file__).resolve().parents[3]
 if str(REPO) not in sys.path:

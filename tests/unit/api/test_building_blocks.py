@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from chalicelib.artifacts import CatalogItem, catalog_object, parse_catalog, parse_popular, popular_object
 from chalicelib.auth import ApiKeys
 from chalicelib.cache import TTLCache

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from chalicelib.backend import PersonalizeBackend
 from chalicelib.contract import check_response
 from chalicelib.runtime import build_runtime, set_runtime
@@ -218,8 +219,9 @@ def test_an_unknown_campaign_falls_back_instead_of_failing(api: Any) -> None:
 
 
 def test_a_hung_backend_is_cut_off_at_the_deadline_and_falls_back(aws: Any, k: SimpleNamespace) -> None:
-    import app as app_module
     from chalice.test import Client
+
+    import app as app_module
 
     hung = k.BlockingClient()
     settings = k.make_settings(backend_timeout_ms=50)
@@ -277,8 +279,9 @@ def test_related_items_envelope_names_the_item(api: Any, openapi: dict[str, Any]
 def test_related_items_fall_back_when_no_similar_items_campaign_is_configured(
     aws: Any, k: SimpleNamespace
 ) -> None:
-    import app as app_module
     from chalice.test import Client
+
+    import app as app_module
 
     settings = k.make_settings(related_campaign_arn="")
     set_runtime(
@@ -354,8 +357,9 @@ def test_health_needs_no_key_and_does_not_call_aws(api: Any, openapi: dict[str, 
 def test_a_misconfigured_container_answers_500_json_and_health_503(
     monkeypatch: pytest.MonkeyPatch, k: SimpleNamespace, openapi: dict[str, Any]
 ) -> None:
-    import app as app_module
     from chalice.test import Client
+
+    import app as app_module
 
     for name in ("CAMPAIGN_ARN", "BUCKET", "CATALOG_KEY", "FALLBACK_KEY", "API_KEY_PARAMETER"):
         monkeypatch.delenv(name, raising=False)
@@ -372,8 +376,9 @@ def test_a_misconfigured_container_answers_500_json_and_health_503(
 def test_an_unexpected_bug_still_answers_200_with_popular_items(
     aws: dict[str, Any], k: SimpleNamespace
 ) -> None:
-    import app as app_module
     from chalice.test import Client
+
+    import app as app_module
 
     class Broken:
         def recommendations(self, *args: Any, **kwargs: Any) -> Any:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from chalicelib.errors import SettingsError
 from chalicelib.settings import (
     Settings,

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from pipeline.config import ConfigError, load_config, load_dataset_schemas
 from pipeline.paths import config_path
 

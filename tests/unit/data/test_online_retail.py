@@ -5,6 +5,7 @@ import gzip
 from pathlib import Path
 
 import pytest
+
 from pipeline.config import load_dataset_schemas
 from pipeline.online_retail import (
     OnlineRetailError,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from pipeline.config import load_config, load_dataset_schemas
 from pipeline.sample_data import (
     EVENT_TYPES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from pipeline.config import load_config, load_dataset_schemas
 from pipeline.filter_expression import (
     MAX_EXPRESSION_LENGTH,

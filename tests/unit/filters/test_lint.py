@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import pytest
+
 from pipeline.config import load_dataset_schemas
 from pipeline.filter_expression import lint_filter
 

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from pipeline.config import load_dataset_schemas
 
 BASE_TS = 1_600_000_000

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
 from pipeline.validation import validate_file
 
 Mutation = Callable[[list[str]], list[str] | bytes]

@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 import pytest
+
 from pipeline.paths import schema_dir
 from pipeline.validation import PersonalizeSchemaError, check_schema, schema_issues
 

@@ -12,6 +12,7 @@ import jsonschema
 import numpy as np
 import pyarrow as pa
 import pytest
+
 from pipeline.paths import schema_dir
 from pipeline.validate import main
 from pipeline.validation import ValidationError, validate_directory, validate_file

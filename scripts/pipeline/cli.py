@@ -1,0 +1,235 @@
+"""One CLI for the ML lifecycle: `python -m pipeline <command> --env local|aws ...` (make calls it).
+
+Every command is idempotent and ends with a clear result, or with an error that says what to do
+(printed without a traceback, exit code 1). Usage errors exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
+
+from pipeline.lifecycle.context import Context, Progress
+from pipeline.lifecycle.errors import ValidationFailedError
+
+__all__ = ["build_parser", "main"]
+
+_PROJECT_MODULES = ("pipeline", "local_stack", "chalicelib")
+
+
+def _env(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--env", default=os.environ.get("ENV", "local"), help="local (default) or aws")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.split("\n", 1)[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("import", help="validate, upload and import a data directory")
+    _env(p)
+    p.add_argument(
+        "--data", type=Path, required=True, help="directory with interactions.csv [users.csv items.csv]"
+    )
+    p.add_argument("--mode", default="FULL", choices=("FULL", "INCREMENTAL"))
+    p.add_argument(
+        "--event-type", help="validate minimums as a solution trained on this event type sees them"
+    )
+
+    p = sub.add_parser("train", help="set auto-training, create (or reuse) solution versions, print metrics")
+    _env(p)
+    p.add_argument("--solution", help="one configured solution (default: every one)")
+    p.add_argument("--mode", default="FULL", choices=("FULL", "UPDATE"))
+    p.add_argument("--new-version", action="store_true", help="train even when the data has not changed")
+
+    p = sub.add_parser("evaluate", help="metrics table of every solution version; report under reports/")
+    _env(p)
+    p.add_argument("--out", type=Path, help="report directory (default reports/)")
+
+    p = sub.add_parser("promote", help="create or update campaigns to a version (arn or best)")
+    _env(p)
+    p.add_argument("--version", default="best", help="a solution version ARN, or best (default)")
+    p.add_argument("--campaign", help="one configured campaign (default: every one the version fits)")
+    p.add_argument("--force", action="store_true", help="accept a version scoring below the live one")
+
+    p = sub.add_parser("batch", help="batch recommendations for a users file")
+    _env(p)
+    p.add_argument("--users", type=Path, required=True, help="one user id per line, or a CSV with USER_ID")
+    p.add_argument("--filter", dest="filter_name", help="a configured filter name")
+    p.add_argument(
+        "--solution", help="use this solution's best version (default: the API campaign's live one)"
+    )
+    p.add_argument("--version", help="a solution version ARN")
+    p.add_argument("--num-results", type=int, default=25)
+    p.add_argument("--out", type=Path, help="download directory (default data/batch/<job>)")
+
+    p = sub.add_parser("events", help="stream interactions from a CSV through the event tracker")
+    _env(p)
+    p.add_argument("--file", type=Path, required=True)
+
+    sub.add_parser("lint-filters", help="check every configured filter expression against the schemas")
+
+    p = sub.add_parser("serve", help="run the API locally (chalice local)")
+    _env(p)
+    p.add_argument("--port", type=int, default=int(os.environ.get("API_PORT", "8000")))
+    p.add_argument("--background", action="store_true", help="start in the background (stop with `down`)")
+
+    p = sub.add_parser("deploy", help="chalice deploy with the Terraform-made role")
+    _env(p)
+
+    p = sub.add_parser("demo", help="the whole job on the local stack, to a rendered Braze Content Card")
+    p.add_argument("--data", default="sample", choices=("sample", "online-retail"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_STACK_PORT", "4566")))
+    p.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", "8000")))
+
+    p = sub.add_parser("down", help="stop the API server and the local stack")
+    p.add_argument("--env", default=None, help="with --campaigns: whose campaigns to delete")
+    p.add_argument("--campaigns", action="store_true", help="also delete the campaigns (they bill per hour)")
+    return parser
+
+
+def _run(args: argparse.Namespace, progress: Progress) -> None:
+    command: str = args.command
+    if command == "lint-filters":
+        from pipeline.lifecycle.lint import run_lint_filters
+
+        run_lint_filters(progress=progress)
+        return
+    if command == "demo":
+        from pipeline.demo import run_demo
+
+        run_demo(data=args.data, port=args.port, api_port=args.api_port, progress=progress)
+        return
+    if command == "down":
+        from pipeline.lifecycle.api_server import run_down
+
+        ctx = Context.load(args.env or "local", progress=progress) if args.campaigns else None
+        run_down(progress=progress, ctx=ctx, campaigns=args.campaigns)
+        return
+    _preflight(args)
+    ctx = Context.load(args.env, progress=progress)
+    handlers: dict[str, Callable[[], object]] = {
+        "import": lambda: _import(ctx, args),
+        "train": lambda: _train(ctx, args),
+        "evaluate": lambda: _evaluate(ctx, args),
+        "promote": lambda: _promote(ctx, args),
+        "batch": lambda: _batch(ctx, args),
+        "events": lambda: _events(ctx, args),
+        "serve": lambda: _serve(ctx, args),
+        "deploy": lambda: _deploy(ctx),
+    }
+    handlers[command]()
+
+
+def _preflight(args: argparse.Namespace) -> None:
+    """Input files are checked before Terraform or AWS is touched."""
+    wanted = {"import": ("data", True), "batch": ("users", False), "events": ("file", False)}
+    if args.command not in wanted:
+        return
+    attr, is_dir = wanted[args.command]
+    path: Path = getattr(args, attr)
+    if not (path.is_dir() if is_dir else path.is_file()):
+        kind = "directory" if is_dir else "file"
+        raise ValidationFailedError(f"--{attr} {path}", f"no such {kind}", f"check the {attr.upper()}= path")
+
+
+def _import(ctx: Context, args: argparse.Namespace) -> None:
+    from pipeline.lifecycle.importing import run_import
+
+    run_import(ctx, args.data, args.mode, event_type=args.event_type)
+
+
+def _train(ctx: Context, args: argparse.Namespace) -> None:
+    from pipeline.lifecycle.training import run_train
+
+    run_train(ctx, args.solution, mode=args.mode, new_version=args.new_version)
+
+
+def _evaluate(ctx: Context, args: argparse.Namespace) -> None:
+    from pipeline.lifecycle.evaluation import run_evaluate
+
+    run_evaluate(ctx, out_dir=args.out)
+
+
+def _promote(ctx: Context, args: argparse.Namespace) -> None:
+    from pipeline.lifecycle.promote import run_promote
+
+    run_promote(ctx, args.version, campaign=args.campaign, force=args.force)
+
+
+def _batch(ctx: Context, args: argparse.Namespace) -> None:
+    from pipeline.lifecycle.batch import run_batch
+
+    run_batch(
+        ctx,
+        args.users,
+        filter_name=args.filter_name,
+        solution=args.solution,
+        version=args.version,
+        num_results=args.num_results,
+        out_dir=args.out,
+    )
+
+
+def _events(ctx: Context, args: argparse.Namespace) -> None:
+    from pipeline.lifecycle.events import run_events
+
+    run_events(ctx, args.file)
+
+
+def _serve(ctx: Context, args: argparse.Namespace) -> None:
+    from pipeline.lifecycle.api_server import run_serve, start_api_background
+
+    if args.background:
+        start_api_background(ctx, args.port)
+    else:
+        run_serve(ctx, args.port)
+
+
+def _deploy(ctx: Context) -> None:
+    from pipeline.lifecycle.api_server import run_deploy
+
+    run_deploy(ctx)
+
+
+def _is_project_error(exc: BaseException) -> bool:
+    """Our domain errors (any project module's `...Error`) are printed without a traceback."""
+    return type(exc).__name__.endswith("Error") and type(exc).__module__.split(".")[0] in _PROJECT_MODULES
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    progress = Progress()
+    try:
+        _run(args, progress)
+    except EndpointConnectionError as exc:
+        print(
+            f"error: could not connect to {exc.kwargs.get('endpoint_url', 'the endpoint')}", file=sys.stderr
+        )
+        print("  what to do: `make local-up` (or `make demo`), or check LOCAL_STACK_PORT", file=sys.stderr)
+        return 1
+    except NoCredentialsError:
+        print("error: no AWS credentials found", file=sys.stderr)
+        print("  what to do: configure a profile (AWS_PROFILE) or use ENV=local", file=sys.stderr)
+        return 1
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        print(f"error: {exc.operation_name}: {error.get('Code')}: {error.get('Message')}", file=sys.stderr)
+        print("  what to do: check the message above; `make apply` if a resource is missing", file=sys.stderr)
+        return 1
+    except BotoCoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if not _is_project_error(exc):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

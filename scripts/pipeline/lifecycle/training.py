@@ -1,0 +1,367 @@
+"""`train`: check hyperparameters and HPO, set auto-training, create (or reuse) a solution version, wait.
+
+Idempotency rule: a new solution version is created only when the newest ACTIVE version is older than the
+newest ACTIVE dataset import (the data changed since it was trained), when none exists, or when asked
+(`--new-version`, or `--mode UPDATE`). A version already training is waited for, never duplicated.
+Streamed events (`events`) do not count as a data change: retrain with `--new-version` or `--mode UPDATE`.
+Auto-training is updated only when the solution's setting differs from the config.
+Train also writes the API's artifacts: the popular-items fallback (counted from the imported interactions,
+so it exists even without a popularity campaign) and the catalog (a copy of the imported items file).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow.csv as pacsv
+
+from local_stack.personalize.recipes.errors import RecipeError
+from local_stack.personalize.recipes.hyperparameters import RECIPE_HYPERPARAMETERS, resolve_hyperparameters
+from pipeline.lifecycle.aws import creation_time, paginate, sort_newest_first
+from pipeline.lifecycle.context import Context
+from pipeline.lifecycle.errors import ConfigCheckError, JobFailedError, NotFoundError
+from pipeline.lifecycle.waiting import IN_PROGRESS_STATES, wait_for
+
+__all__ = [
+    "METRIC_KEYS",
+    "TRAINING_MODES",
+    "TrainResult",
+    "check_solution_config",
+    "run_train",
+    "write_artifacts",
+]
+
+TRAINING_MODES = ("FULL", "UPDATE")
+METRIC_KEYS = (
+    "coverage",
+    "mean_reciprocal_rank_at_25",
+    "normalized_discounted_cumulative_gain_at_5",
+    "normalized_discounted_cumulative_gain_at_10",
+    "normalized_discounted_cumulative_gain_at_25",
+    "precision_at_5",
+    "precision_at_10",
+    "precision_at_25",
+)
+DEFAULT_SCHEDULE = "rate(7 days)"
+POPULAR_COUNT = 100
+
+
+@dataclass
+class TrainResult:
+    solution: str
+    solution_version_arn: str
+    created: bool
+    auto_training_updated: bool
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def _check_ranges(name: str, recipe: str, hpo: Mapping[str, Any]) -> None:
+    specs = RECIPE_HYPERPARAMETERS[recipe]
+    allowed_kinds = {
+        "integer_ranges": ("integer",),
+        "continuous_ranges": ("continuous",),
+        "categorical_ranges": ("categorical", "boolean"),
+    }
+    for group, kinds in allowed_kinds.items():
+        for i, spec_range in enumerate(hpo.get(group, [])):
+            where = f"solutions/{name}/hpo/{group}/{i}"
+            spec = specs.get(spec_range["name"])
+            if spec is None or not spec.tunable:
+                tunable = ", ".join(sorted(n for n, s in specs.items() if s.tunable)) or "none"
+                raise ConfigCheckError(
+                    where, f"{spec_range['name']!r} is not tunable for {recipe} (tunable: {tunable})"
+                )
+            if spec.kind not in kinds:
+                raise ConfigCheckError(where, f"{spec.name} is {spec.kind}; it cannot go in {group}")
+            if "min" in spec_range:
+                if spec_range["min"] > spec_range["max"]:
+                    raise ConfigCheckError(where, f"min {spec_range['min']} is above max {spec_range['max']}")
+                for bound in ("min", "max"):
+                    try:
+                        spec.parse(str(spec_range[bound]))
+                    except RecipeError as exc:
+                        raise ConfigCheckError(where, exc.message) from None
+            else:
+                for value in spec_range["values"]:
+                    try:
+                        spec.parse(value)
+                    except RecipeError as exc:
+                        raise ConfigCheckError(where, exc.message) from None
+
+
+def check_solution_config(solution: Mapping[str, Any]) -> None:
+    """Hyperparameters and HPO settings of one configured solution, checked before any AWS call."""
+    name, recipe = solution["name"], solution["recipe"]
+    try:
+        resolve_hyperparameters(recipe, solution.get("hyperparameters") or {})
+    except RecipeError as exc:
+        raise ConfigCheckError(
+            f"solutions/{name}/hyperparameters", exc.message, "fix config/project.yaml"
+        ) from None
+    hpo = solution.get("hpo") or {}
+    if hpo and not solution.get("perform_hpo", False):
+        raise ConfigCheckError(
+            f"solutions/{name}/hpo",
+            "HPO ranges are set but perform_hpo is false",
+            "set perform_hpo: true or drop hpo",
+        )
+    if hpo:
+        _check_ranges(name, recipe, hpo)
+        jobs = hpo.get("max_number_of_training_jobs")
+        parallel = hpo.get("max_parallel_training_jobs")
+        if jobs is not None and parallel is not None and parallel > jobs:
+            raise ConfigCheckError(
+                f"solutions/{name}/hpo",
+                f"max_parallel_training_jobs {parallel} exceeds max_number_of_training_jobs {jobs}",
+            )
+        metric = hpo.get("objective_metric")
+        if metric is not None and metric not in METRIC_KEYS:
+            raise ConfigCheckError(
+                f"solutions/{name}/hpo/objective_metric", f"{metric!r} is not one of {', '.join(METRIC_KEYS)}"
+            )
+
+
+def _check_deployed(ctx: Context, solution: Mapping[str, Any], described: Mapping[str, Any]) -> None:
+    """The solution's immutable settings must match the config; otherwise Terraform has to replace it."""
+    deployed = described.get("solutionConfig", {}).get("algorithmHyperParameters") or {}
+    for key, value in (solution.get("hyperparameters") or {}).items():
+        if key in deployed and str(deployed[key]) != str(value):
+            raise ConfigCheckError(
+                f"solution {solution['name']}",
+                f"was created with {key}={deployed[key]} but the config says {value}",
+                f"run `make apply ENV={ctx.env}` to recreate the solution with the new hyperparameters",
+            )
+    if "performHPO" in described and bool(described["performHPO"]) != bool(
+        solution.get("perform_hpo", False)
+    ):
+        raise ConfigCheckError(
+            f"solution {solution['name']}",
+            f"performHPO is {described['performHPO']}, the config says {solution.get('perform_hpo', False)}",
+            f"run `make apply ENV={ctx.env}`",
+        )
+
+
+def _auto_training(ctx: Context, arn: str, solution: Mapping[str, Any]) -> bool:
+    """Set performAutoTraining (and the schedule) to the config's value; True when an update was made."""
+    what = f"solution {solution['name']} auto-training update"
+
+    def latest_update() -> dict[str, Any]:
+        described = ctx.personalize.describe_solution(solutionArn=arn)["solution"]
+        return dict(described.get("latestSolutionUpdate") or {"status": "ACTIVE"})
+
+    described: dict[str, Any] = dict(ctx.personalize.describe_solution(solutionArn=arn)["solution"])
+    update: dict[str, Any] = dict(described.get("latestSolutionUpdate") or {})
+    if update.get("status") in IN_PROGRESS_STATES:
+        wait_for(ctx, what, latest_update)
+        described = dict(ctx.personalize.describe_solution(solutionArn=arn)["solution"])
+        update = dict(described.get("latestSolutionUpdate") or {})
+    # The newest ACTIVE update wins over the creation settings; an update may carry only some fields.
+    current = bool(described.get("performAutoTraining", True))
+    config: dict[str, Any] = dict(described.get("solutionConfig") or {})
+    if update.get("status") == "ACTIVE":
+        current = bool(update.get("performAutoTraining", current))
+        config = {**config, **dict(update.get("solutionUpdateConfig") or {})}
+    schedule = config.get("autoTrainingConfig", {}).get("schedulingExpression") or DEFAULT_SCHEDULE
+    desired = bool(solution.get("auto_training", False))
+    desired_schedule = solution.get("scheduling_expression", DEFAULT_SCHEDULE)
+    if current == desired and (not desired or schedule == desired_schedule):
+        ctx.progress.say(f"solution {solution['name']}: auto-training already {'on' if desired else 'off'}")
+        return False
+    if desired:
+        ctx.personalize.update_solution(
+            solutionArn=arn,
+            performAutoTraining=True,
+            solutionUpdateConfig={"autoTrainingConfig": {"schedulingExpression": desired_schedule}},
+        )
+    else:
+        ctx.personalize.update_solution(solutionArn=arn, performAutoTraining=False)
+    ctx.progress.say(f"solution {solution['name']}: auto-training set to {'on' if desired else 'off'}")
+    wait_for(ctx, what, latest_update)
+    return True
+
+
+def _latest_import(ctx: Context) -> datetime | None:
+    """When the dataset group's data last changed: the newest ACTIVE import job of any dataset."""
+    newest: datetime | None = None
+    for dataset_arn in dict(ctx.outputs.get("dataset_arns") or {}).values():
+        for job in paginate(
+            ctx.personalize.list_dataset_import_jobs, "datasetImportJobs", datasetArn=dataset_arn
+        ):
+            if job.get("status") != "ACTIVE":
+                continue
+            moment = job.get("lastUpdatedDateTime") or job.get("creationDateTime")
+            if isinstance(moment, datetime):
+                moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+                newest = moment if newest is None or moment > newest else newest
+    return newest
+
+
+def _version(
+    ctx: Context, arn: str, solution: Mapping[str, Any], mode: str, new_version: bool
+) -> tuple[str, bool]:
+    versions = sort_newest_first(
+        list(paginate(ctx.personalize.list_solution_versions, "solutionVersions", solutionArn=arn))
+    )
+    running = [v for v in versions if v.get("status") in IN_PROGRESS_STATES]
+    if running:
+        ctx.progress.say(f"solution {solution['name']}: a version is already training; waiting for it")
+        return str(running[0]["solutionVersionArn"]), False
+    active = [v for v in versions if v.get("status") == "ACTIVE"]
+    if mode == "UPDATE":
+        if solution["recipe"] != "aws-user-personalization":
+            raise ConfigCheckError(
+                f"solution {solution['name']}",
+                f"trainingMode UPDATE needs the aws-user-personalization recipe, not {solution['recipe']}",
+                "train with MODE=FULL",
+            )
+        if not any(v.get("trainingMode", "FULL") == "FULL" for v in active):
+            raise ConfigCheckError(
+                f"solution {solution['name']}",
+                "UPDATE needs an ACTIVE version trained with FULL",
+                "run `make train` first",
+            )
+    elif active and not new_version:
+        data_changed = _latest_import(ctx)
+        if data_changed is None or creation_time(active[0]) >= data_changed:
+            ctx.progress.say(
+                f"solution {solution['name']}: newest version is up to date with the data; not retraining "
+                "(use --new-version to force)"
+            )
+            return str(active[0]["solutionVersionArn"]), False
+    name = f"{solution['name']}-{datetime.now(UTC):%Y%m%d%H%M%S}"
+    created = ctx.personalize.create_solution_version(
+        solutionArn=arn,
+        trainingMode=mode,  # type: ignore[arg-type]
+        name=name,
+    )["solutionVersionArn"]
+    ctx.progress.say(f"solution {solution['name']}: training {mode} version {created.rsplit('/', 1)[-1]}")
+    return str(created), True
+
+
+def _print_metrics(ctx: Context, name: str, metrics: Mapping[str, float]) -> None:
+    for key in METRIC_KEYS:
+        if key in metrics:
+            ctx.progress.plain(f"    {name:<24} {key:<46} {float(metrics[key]):.4f}")
+
+
+def _active_locations(ctx: Context, dataset_type: str) -> list[str]:
+    """S3 locations of a dataset's current data: the newest FULL import and the INCREMENTAL ones after it."""
+    arns = dict(ctx.outputs.get("dataset_arns") or {})
+    if dataset_type not in arns:
+        return []
+    jobs = sort_newest_first(
+        [
+            j
+            for j in paginate(
+                ctx.personalize.list_dataset_import_jobs, "datasetImportJobs", datasetArn=arns[dataset_type]
+            )
+            if j.get("status") == "ACTIVE"
+        ]
+    )
+    locations: list[str] = []
+    for job in jobs:
+        detail = ctx.personalize.describe_dataset_import_job(datasetImportJobArn=job["datasetImportJobArn"])
+        described = detail["datasetImportJob"]
+        locations.append(str(described.get("dataSource", {}).get("dataLocation", "")))
+        if described.get("importMode", "FULL") != "INCREMENTAL":
+            break
+    return [loc for loc in locations if loc]
+
+
+def _split(location: str) -> tuple[str, str]:
+    bucket, _, key = location.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def write_artifacts(ctx: Context) -> dict[str, str]:
+    """Write the API's fallback list and catalog under the artifacts prefix; returns their S3 URIs."""
+    prefix = ctx.storage["artifacts_prefix"]
+    written: dict[str, str] = {}
+    counts: Counter[str] = Counter()
+    for location in _active_locations(ctx, "interactions"):
+        bucket, key = _split(location)
+        body = ctx.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            convert_options=pacsv.ConvertOptions(
+                include_columns=["ITEM_ID"], column_types={"ITEM_ID": "string"}
+            ),
+        )
+        counts.update(str(v) for v in table.column("ITEM_ID").to_pylist())
+    if not counts:
+        raise NotFoundError(
+            "interactions dataset", "no ACTIVE import to count popular items from", "run `make import`"
+        )
+    popular = {"items": [item for item, _ in counts.most_common(POPULAR_COUNT)]}
+    key = f"{prefix}fallback/popular.json"
+    ctx.s3.put_object(
+        Bucket=ctx.bucket, Key=key, Body=json.dumps(popular).encode(), ContentType="application/json"
+    )
+    written["fallback"] = f"s3://{ctx.bucket}/{key}"
+    items = _active_locations(ctx, "items")
+    if items:
+        bucket, source = _split(items[0])
+        key = f"{prefix}catalog/items.csv"
+        ctx.s3.copy_object(Bucket=ctx.bucket, Key=key, CopySource={"Bucket": bucket, "Key": source})
+        written["catalog"] = f"s3://{ctx.bucket}/{key}"
+    for kind, uri in written.items():
+        ctx.progress.say(f"API {kind} written to {uri}")
+    return written
+
+
+def run_train(
+    ctx: Context,
+    solution_name: str | None = None,
+    *,
+    mode: str = "FULL",
+    new_version: bool = False,
+    artifacts: bool = True,
+) -> list[TrainResult]:
+    """Train one configured solution (or every one), wait, print metrics; then refresh the API's artifacts."""
+    if mode not in TRAINING_MODES:
+        raise ConfigCheckError("--mode", f"{mode!r} is not one of {', '.join(TRAINING_MODES)}")
+    solutions = [ctx.solution(solution_name)] if solution_name else list(ctx.config["solutions"])
+    for solution in solutions:  # every check before the first call
+        check_solution_config(solution)
+    results = []
+    for solution in solutions:
+        arn = ctx.output_map("solution_arns", solution["name"])
+        described = wait_for(
+            ctx,
+            f"solution {solution['name']}",
+            lambda arn=arn: ctx.personalize.describe_solution(solutionArn=arn)["solution"],  # type: ignore[misc]
+        )
+        _check_deployed(ctx, solution, described)
+        updated = _auto_training(ctx, arn, solution)
+        version_arn, created = _version(ctx, arn, solution, mode, new_version)
+        results.append(TrainResult(solution["name"], version_arn, created, updated))
+    failures: list[JobFailedError] = []
+    for result in results:  # versions train in parallel; wait for each, and report every failure
+        try:
+            wait_for(
+                ctx,
+                f"solution version {result.solution_version_arn.rsplit('/', 1)[-1]} ({result.solution})",
+                lambda arn=result.solution_version_arn: ctx.personalize.describe_solution_version(  # type: ignore[misc]
+                    solutionVersionArn=arn
+                )["solutionVersion"],
+            )
+        except JobFailedError as exc:
+            ctx.progress.say(f"FAILED {exc.where}: {exc.why}")
+            failures.append(exc)
+            continue
+        metrics = ctx.personalize.get_solution_metrics(solutionVersionArn=result.solution_version_arn)
+        result.metrics = {k: float(v) for k, v in metrics.get("metrics", {}).items()}
+    ctx.progress.plain("metrics:")
+    for result in results:
+        _print_metrics(ctx, result.solution, result.metrics)
+    if failures:
+        raise failures[0]
+    if artifacts:
+        write_artifacts(ctx)
+    return results
