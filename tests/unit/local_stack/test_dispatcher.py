@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from werkzeug.test import Client
+
+from local_stack.dispatcher import HEALTH_PATH, Dispatcher, credential_scope
+
+SIGNED = (
+    "AWS4-HMAC-SHA256 Credential=AKID/20260101/{region}/{service}/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=abc"
+)
+
+
+def _app(name: str) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [name.encode()]
+
+    return app
+
+
+def _client() -> Client:
+    return Client(Dispatcher(_app("moto"), _app("personalize")))
+
+
+def test_credential_scope_reads_region_and_service_from_sigv4_header() -> None:
+    header = SIGNED.format(region="eu-west-1", service="personalize")
+    assert credential_scope(header) == ("eu-west-1", "personalize")
+
+
+def test_credential_scope_is_none_without_sigv4() -> None:
+    assert credential_scope("Bearer xyz") is None
+    assert credential_scope("") is None
+
+
+def test_personalize_signed_requests_go_to_the_emulator() -> None:
+    header = SIGNED.format(region="us-east-1", service="personalize")
+    resp = _client().post("/recommendations", headers={"Authorization": header})
+    assert resp.get_data() == b"personalize"
+
+
+def test_requests_signed_for_s3_go_to_moto_even_on_personalize_paths() -> None:
+    header = SIGNED.format(region="us-east-1", service="s3")
+    resp = _client().post("/recommendations", headers={"Authorization": header})
+    assert resp.get_data() == b"moto"
+
+
+def test_unsigned_json_target_for_personalize_goes_to_the_emulator() -> None:
+    resp = _client().post("/", headers={"X-Amz-Target": "AmazonPersonalize.ListSchemas"})
+    assert resp.get_data() == b"personalize"
+
+
+def test_health_route_answers_json_without_touching_backends() -> None:
+    resp = _client().get(HEALTH_PATH)
+    assert resp.status_code == 200
+    doc = json.loads(resp.get_data())
+    assert doc["status"] == "running"
+    assert {"s3", "personalize-runtime", "cloudformation"} <= set(doc["services"])
+
+
+def test_conditional_deny_statements_no_longer_deny_plain_reads() -> None:
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    from local_stack.moto_patches import apply_moto_patches, revert_moto_patches
+
+    policy = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": "arn:aws:s3:::b/*",
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:DeleteObject",
+                    "Resource": "arn:aws:s3:::b/*",
+                },
+            ],
+        }
+    )
+    get, delete = "s3:GetObject", "s3:DeleteObject"
+    # Unpatched moto takes the unverifiable SecureTransport condition as met and denies the read.
+    assert IAMPolicy(policy).is_action_permitted(get, "arn:aws:s3:::b/k") == PermissionResult.DENIED
+    apply_moto_patches()
+    try:
+        assert IAMPolicy(policy).is_action_permitted(get, "arn:aws:s3:::b/k") != PermissionResult.DENIED
+        assert IAMPolicy(policy).is_action_permitted(delete, "arn:aws:s3:::b/k") == PermissionResult.DENIED
+    finally:
+        revert_moto_patches()
