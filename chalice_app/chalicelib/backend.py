@@ -10,11 +10,11 @@ import concurrent.futures
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.errors import BackendError
 
-__all__ = ["BackendAnswer", "PersonalizeBackend", "RecommendationBackend"]
+__all__ = ["BackendAnswer", "PersonalizeBackend"]
 
 _THROTTLE_CODES = frozenset({"ThrottlingException", "TooManyRequestsException", "LimitExceededException"})
 
@@ -25,30 +25,11 @@ class BackendAnswer:
     recommendation_id: str | None
 
 
-class RecommendationBackend(Protocol):
-    def recommendations(
-        self,
-        campaign_arn: str,
-        user_id: str,
-        num_results: int,
-        filter_arn: str | None = None,
-        filter_values: Mapping[str, str] | None = None,
-    ) -> BackendAnswer: ...
-
-    def related_items(self, campaign_arn: str, item_id: str, num_results: int) -> BackendAnswer: ...
-
-    def ranking(
-        self,
-        campaign_arn: str,
-        user_id: str,
-        item_ids: Sequence[str],
-        filter_arn: str | None = None,
-        filter_values: Mapping[str, str] | None = None,
-    ) -> BackendAnswer: ...
-
-
 class PersonalizeBackend:
-    """GetRecommendations / GetPersonalizedRanking; every fault becomes a BackendError with a reason."""
+    """GetRecommendations / GetPersonalizedRanking; every fault becomes a BackendError with a reason.
+
+    The only backend: tests and benchmarks hand it a fake Personalize runtime client instead.
+    """
 
     def __init__(self, client: Callable[[], Any], timeout_ms: int, max_workers: int = 32) -> None:
         self._client = client

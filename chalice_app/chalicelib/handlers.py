@@ -24,12 +24,17 @@ _JSON = "application/json"
 _FALLBACK_MAX_AGE = 60
 
 
-def _error(exc: ApiError) -> Response:
+def _uncached(body: Any, status: int) -> Response:
+    """A JSON answer no cache may keep: errors and health."""
     return Response(
-        body=json.dumps(exc.to_json()),
-        status_code=exc.status,
+        body=json.dumps(body),
+        status_code=status,
         headers={"Content-Type": _JSON, "Cache-Control": "no-store"},
     )
+
+
+def _error(exc: ApiError) -> Response:
+    return _uncached(exc.to_json(), exc.status)
 
 
 def _params(request: Any) -> Mapping[str, str]:
@@ -147,16 +152,11 @@ def health(request: Any) -> Response:
     try:
         runtime = get_runtime()
     except SettingsError as exc:
-        body: dict[str, Any] = {"status": "misconfigured", "variable": exc.variable, "why": exc.why}
-        return Response(
-            json.dumps(body), status_code=503, headers={"Content-Type": _JSON, "Cache-Control": "no-store"}
-        )
+        return _uncached({"status": "misconfigured", "variable": exc.variable, "why": exc.why}, 503)
     body = {
         "status": "ok",
         "catalog_loaded": runtime.catalog.loaded,
         "fallback_loaded": runtime.popular.loaded,
         "counters": runtime.metrics.snapshot(),
     }
-    return Response(
-        json.dumps(body), status_code=200, headers={"Content-Type": _JSON, "Cache-Control": "no-store"}
-    )
+    return _uncached(body, 200)

@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib.artifacts import CatalogItem, RefreshingObject, catalog_object, popular_object
 from chalicelib.auth import ApiKeys
 from chalicelib.aws import ClientFactory
-from chalicelib.backend import PersonalizeBackend, RecommendationBackend
+from chalicelib.backend import PersonalizeBackend
 from chalicelib.cache import TTLCache
 from chalicelib.logs import Metrics
 from chalicelib.service import RecommendationService, Result
@@ -32,7 +32,7 @@ class Runtime:
 def build_runtime(
     settings: Settings,
     clients: ClientFactory | None = None,
-    backend: RecommendationBackend | None = None,
+    backend: PersonalizeBackend | None = None,
     s3: Any = None,
     ssm: Any = None,
 ) -> Runtime:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from chalicelib.artifacts import CatalogItem
-from chalicelib.backend import BackendAnswer, RecommendationBackend
+from chalicelib.backend import BackendAnswer, PersonalizeBackend
 from chalicelib.cache import TTLCache
 from chalicelib.errors import BackendError
 from chalicelib.logs import Metrics, log_event
@@ -42,7 +42,7 @@ class RecommendationService:
     def __init__(
         self,
         settings: Settings,
-        backend: RecommendationBackend,
+        backend: PersonalizeBackend,
         catalog: Callable[[], Mapping[str, CatalogItem] | None],
         popular: Callable[[], list[str] | None],
         cache: TTLCache[Result],

@@ -24,6 +24,7 @@ from local_stack.personalize.recipes.hyperparameters import (
     resolve_hyperparameters,
 )
 from local_stack.personalize.recipes.models import TrainedModel
+from pipeline.metric_names import METRIC_NAMES
 
 __all__ = [
     "METRIC_NAMES",
@@ -37,16 +38,6 @@ __all__ = [
     "split_for_evaluation",
 ]
 
-METRIC_NAMES: tuple[str, ...] = (
-    "coverage",
-    "mean_reciprocal_rank_at_25",
-    "normalized_discounted_cumulative_gain_at_5",
-    "normalized_discounted_cumulative_gain_at_10",
-    "normalized_discounted_cumulative_gain_at_25",
-    "precision_at_5",
-    "precision_at_10",
-    "precision_at_25",
-)
 QUERY_SIZE = 25
 
 

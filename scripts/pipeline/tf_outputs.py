@@ -7,9 +7,9 @@ from typing import Any
 
 from pipeline.infra import InfraError, run
 
-__all__ = ["REQUIRED_KEYS", "OutputsError", "read_outputs"]
+__all__ = ["REQUIRED_KEYS", "OutputsError", "parse_outputs", "read_outputs"]
 
-# The agreed keys (see the team interface); read_outputs fails loudly if any is missing.
+# The keys the scripts and the API rely on; read_outputs fails loudly if any is missing.
 REQUIRED_KEYS: tuple[str, ...] = (
     "bucket_name",
     "kms_key_arn",
@@ -46,11 +46,23 @@ def read_outputs(env: str = "local") -> dict[str, Any]:
         raw = run("outputs", env, capture=True)
     except InfraError as exc:
         raise OutputsError(env, str(exc)) from exc
+    return parse_outputs(env, raw or "{}")
+
+
+def parse_outputs(env: str, raw: str) -> dict[str, Any]:
+    """Plain values from `terraform output -json` text, with the `platform` object flattened.
+
+    Both envs export the platform module's outputs as one object (one definition instead of a copy per
+    env); its members become top-level keys next to the env's own outputs (endpoint_url).
+    """
     try:
-        parsed = json.loads(raw or "{}")
+        parsed = json.loads(raw)
     except ValueError as exc:
         raise OutputsError(env, f"terraform output is not JSON: {exc}") from exc
     values = {name: item.get("value") for name, item in parsed.items()}
+    platform = values.pop("platform", None)
+    if isinstance(platform, dict):
+        values = {**platform, **values}
     missing = [k for k in REQUIRED_KEYS if k not in values]
     if missing:
         raise OutputsError(env, f"missing {', '.join(missing)}; run `make apply ENV={env}` first")

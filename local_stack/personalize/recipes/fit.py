@@ -30,7 +30,7 @@ __all__ = [
     "trend_scores",
 ]
 
-TRAIN_THREADS = 2  # the brief's budget: 2 cores
+TRAIN_THREADS = 2  # the target machine has 2 cores
 ALS_ITERATIONS = 10  # NDCG@10 on Online Retail is flat from 8 to 15 iterations
 ALS_WARM_ITERATIONS = 4  # the final model starts from the evaluation model's factors
 ALS_REGULARIZATION = 1.0

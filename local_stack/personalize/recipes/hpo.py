@@ -10,6 +10,7 @@ import numpy as np
 
 from local_stack.personalize.recipes.errors import RecipeError
 from local_stack.personalize.recipes.hyperparameters import RECIPE_HYPERPARAMETERS, algorithm_arn
+from pipeline.metric_names import METRIC_NAMES
 
 __all__ = [
     "DEFAULT_MAX_TRAINING_JOBS",
@@ -21,16 +22,6 @@ __all__ = [
 DEFAULT_MAX_TRAINING_JOBS = 4  # ours: small, so a local HPO run stays quick
 DEFAULT_OBJECTIVE = ("Maximize", "normalized_discounted_cumulative_gain_at_25")
 MAX_TRAINING_JOBS_LIMIT = 40
-_METRICS = (
-    "coverage",
-    "mean_reciprocal_rank_at_25",
-    "normalized_discounted_cumulative_gain_at_5",
-    "normalized_discounted_cumulative_gain_at_10",
-    "normalized_discounted_cumulative_gain_at_25",
-    "precision_at_5",
-    "precision_at_10",
-    "precision_at_25",
-)
 
 
 @dataclass(frozen=True)
@@ -98,8 +89,9 @@ def plan_search(
     metric = str(objective.get("metricName", DEFAULT_OBJECTIVE[1]))
     if direction not in ("Maximize", "Minimize"):
         raise RecipeError(f"Invalid hpoObjective type {direction!r}: must be Maximize or Minimize.")
-    if metric not in _METRICS:
-        raise RecipeError(f"Invalid hpoObjective metricName {metric!r}. Supported: {', '.join(_METRICS)}.")
+    if metric not in METRIC_NAMES:
+        supported = ", ".join(METRIC_NAMES)
+        raise RecipeError(f"Invalid hpoObjective metricName {metric!r}. Supported: {supported}.")
     resources = config.get("hpoResourceConfig") or {}
     jobs = _int(
         resources.get("maxNumberOfTrainingJobs", DEFAULT_MAX_TRAINING_JOBS), "maxNumberOfTrainingJobs"

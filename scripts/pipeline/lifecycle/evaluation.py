@@ -10,7 +10,7 @@ from pathlib import Path
 from pipeline.lifecycle.aws import creation_time, paginate, sort_newest_first
 from pipeline.lifecycle.context import Context
 from pipeline.lifecycle.errors import NotFoundError
-from pipeline.lifecycle.training import METRIC_KEYS
+from pipeline.metric_names import METRIC_NAMES
 from pipeline.paths import repo_root
 
 __all__ = [
@@ -111,11 +111,11 @@ def collect_metrics(ctx: Context, solution_name: str | None = None) -> list[Vers
 
 def format_table(rows: Sequence[VersionMetrics]) -> str:
     """A fixed-width table, baseline rows marked, one line per version."""
-    header = f"{'solution':<22} {'version':<20} " + " ".join(f"{METRIC_LABELS[k]:>8}" for k in METRIC_KEYS)
+    header = f"{'solution':<22} {'version':<20} " + " ".join(f"{METRIC_LABELS[k]:>8}" for k in METRIC_NAMES)
     lines = [header, "-" * len(header)]
     for row in rows:
         name = row.solution + (" (baseline)" if row.is_baseline else "")
-        cells = " ".join(f"{row.metrics[k]:>8.4f}" if k in row.metrics else f"{'-':>8}" for k in METRIC_KEYS)
+        cells = " ".join(f"{row.metrics[k]:>8.4f}" if k in row.metrics else f"{'-':>8}" for k in METRIC_NAMES)
         lines.append(f"{name:<22} {row.short[:20]:<20} {cells}")
     return "\n".join(lines)
 
@@ -126,7 +126,7 @@ def _chart(rows: Sequence[VersionMetrics], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = list(METRIC_KEYS)
+    keys = list(METRIC_NAMES)
     width = 0.8 / max(len(rows), 1)
     fig, ax = plt.subplots(figsize=(11, 5))
     for i, row in enumerate(rows):
@@ -166,14 +166,14 @@ def write_report(rows: Sequence[VersionMetrics], out_dir: Path, env: str) -> tup
             "",
         ]
     lines += [f"![metrics chart]({chart.name})", "", "| solution | version | created | "]
-    lines[-1] += " | ".join(METRIC_LABELS[k] for k in METRIC_KEYS) + " |"
-    lines.append("|" + " --- |" * (3 + len(METRIC_KEYS)))
+    lines[-1] += " | ".join(METRIC_LABELS[k] for k in METRIC_NAMES) + " |"
+    lines.append("|" + " --- |" * (3 + len(METRIC_NAMES)))
     for row in rows:
         name = row.solution + (" (baseline)" if row.is_baseline else "")
-        cells = " | ".join(f"{row.metrics[k]:.4f}" if k in row.metrics else "-" for k in METRIC_KEYS)
+        cells = " | ".join(f"{row.metrics[k]:.4f}" if k in row.metrics else "-" for k in METRIC_NAMES)
         lines.append(f"| {name} | `{row.short}` | {row.created:%Y-%m-%d %H:%M} | {cells} |")
     lines += ["", "## What the metrics mean", ""]
-    lines += [f"- **{METRIC_LABELS[k]}**: {METRIC_SENTENCES[k]}" for k in METRIC_KEYS]
+    lines += [f"- **{METRIC_LABELS[k]}**: {METRIC_SENTENCES[k]}" for k in METRIC_NAMES]
     lines += [
         "",
         "Metrics come from Amazon Personalize's own hold-out test: it trains on most of each customer's "

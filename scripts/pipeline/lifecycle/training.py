@@ -27,9 +27,9 @@ from pipeline.lifecycle.aws import creation_time, paginate, sort_newest_first
 from pipeline.lifecycle.context import Context
 from pipeline.lifecycle.errors import ConfigCheckError, JobFailedError, NotFoundError
 from pipeline.lifecycle.waiting import IN_PROGRESS_STATES, wait_for
+from pipeline.metric_names import METRIC_NAMES
 
 __all__ = [
-    "METRIC_KEYS",
     "TRAINING_MODES",
     "TrainResult",
     "check_solution_config",
@@ -38,16 +38,6 @@ __all__ = [
 ]
 
 TRAINING_MODES = ("FULL", "UPDATE")
-METRIC_KEYS = (
-    "coverage",
-    "mean_reciprocal_rank_at_25",
-    "normalized_discounted_cumulative_gain_at_5",
-    "normalized_discounted_cumulative_gain_at_10",
-    "normalized_discounted_cumulative_gain_at_25",
-    "precision_at_5",
-    "precision_at_10",
-    "precision_at_25",
-)
 DEFAULT_SCHEDULE = "rate(7 days)"
 POPULAR_COUNT = 100
 
@@ -121,9 +111,10 @@ def check_solution_config(solution: Mapping[str, Any]) -> None:
                 f"max_parallel_training_jobs {parallel} exceeds max_number_of_training_jobs {jobs}",
             )
         metric = hpo.get("objective_metric")
-        if metric is not None and metric not in METRIC_KEYS:
+        if metric is not None and metric not in METRIC_NAMES:
+            supported = ", ".join(METRIC_NAMES)
             raise ConfigCheckError(
-                f"solutions/{name}/hpo/objective_metric", f"{metric!r} is not one of {', '.join(METRIC_KEYS)}"
+                f"solutions/{name}/hpo/objective_metric", f"{metric!r} is not one of {supported}"
             )
 
 
@@ -245,7 +236,7 @@ def _version(
 
 
 def _print_metrics(ctx: Context, name: str, metrics: Mapping[str, float]) -> None:
-    for key in METRIC_KEYS:
+    for key in METRIC_NAMES:
         if key in metrics:
             ctx.progress.plain(f"    {name:<24} {key:<46} {float(metrics[key]):.4f}")
 

@@ -8,7 +8,7 @@ locals {
   api     = local.config.api
 
   # Campaigns are created by the pipeline scripts (they need a trained solution version), under the
-  # agreed name "<config name>-<campaign name>", so their ARNs are known before they exist.
+  # fixed name "<config name>-<campaign name>", so their ARNs are known before they exist.
   campaign_arns = [
     for c in local.config.campaigns :
     "arn:${var.partition}:personalize:${var.region}:${var.account_id}:campaign/${local.name}-${c.name}"

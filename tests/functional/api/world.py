@@ -26,6 +26,7 @@ import requests
 import yaml
 
 from chalicelib.settings import filter_placeholders, optional_placeholders
+from pipeline.config import load_dataset_schemas
 
 REPO = Path(__file__).resolve().parents[3]
 API_KEY = "functional-key-7f3a"
@@ -34,18 +35,12 @@ N_USERS = 100
 N_ITEMS = 1000
 CATALOG_KEY = "artifacts/catalog/items.csv"
 FALLBACK_KEY = "artifacts/fallback/popular.json"
-ITEM_FIELDS = [
-    "ITEM_ID",
-    "CATEGORY_L1",
-    "CATEGORY_L2",
-    "PRICE",
-    "CREATION_TIMESTAMP",
-    "NAME",
-    "URL",
-    "IMAGE",
-    "DESCRIPTION",
-]
 STEP_TIMEOUT = 180.0
+
+
+def _field_names(dataset_type: str) -> list[str]:
+    """The CSV header Personalize expects: the dataset's Avro field names, in schema order."""
+    return [f["name"] for f in load_dataset_schemas()[dataset_type]["fields"]]
 
 
 def _csv(header: list[str], rows: list[list[Any]]) -> bytes:
@@ -89,7 +84,7 @@ def make_shop(seed: int = 11) -> Shop:
                 "",
             ]
         )
-    shop.items_csv = _csv(ITEM_FIELDS, rows)
+    shop.items_csv = _csv(_field_names("items"), rows)
     by_category = {c: [i for i in items if shop.category[i] == c] for c in CATEGORIES}
     counts: dict[str, int] = {}
     interactions: list[list[Any]] = []
@@ -105,9 +100,7 @@ def make_shop(seed: int = 11) -> Shop:
             event = "Purchase" if k % 5 == 0 else "View"
             interactions.append([user, item, 1_710_000_000 + u * 100 + k, event, ""])
             counts[item] = counts.get(item, 0) + 1
-    shop.interactions_csv = _csv(
-        ["USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE"], interactions
-    )
+    shop.interactions_csv = _csv(_field_names("interactions"), interactions)
     shop.popular = [i for i, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))][:50]
     return shop
 

@@ -15,8 +15,8 @@ from pipeline.paths import schema_dir
 
 pytestmark = pytest.mark.functional
 
-STACK = "h6-cfn-personalize"
-NAME = "h6-cfn"
+STACK = "cfn-check-personalize"
+NAME = "cfn-check"
 
 
 def _template(*, hidden_dimension: str, event_type: str) -> dict[str, Any]:

@@ -24,17 +24,25 @@ from pipeline.tf_outputs import REQUIRED_KEYS, read_outputs
 
 pytestmark = pytest.mark.functional
 
-NAME = "h6-tf-apply"
+NAME = "tf-apply-check"
 ACCOUNT = "123456789012"
 
 
 @pytest.fixture(scope="module")
+def config() -> dict[str, Any]:
+    data = yaml.safe_load(config_path().read_text(encoding="utf-8"))
+    data["name"] = NAME
+    return dict(data)
+
+
+@pytest.fixture(scope="module")
 def tf_env(
-    local_stack: Any, aws_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    local_stack: Any,
+    aws_env: dict[str, str],
+    config: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str, str]]:
     work = tmp_path_factory.mktemp("tf-apply")
-    config = yaml.safe_load(config_path().read_text(encoding="utf-8"))
-    config["name"] = NAME
     config_file = work / "project.yaml"
     config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     env = {
@@ -51,28 +59,26 @@ def tf_env(
         os.environ.update(saved)
 
 
-@pytest.fixture(scope="module")
-def outputs(tf_env: dict[str, str]) -> dict[str, Any]:
+def _infra(action: str, tf_env: dict[str, str]) -> None:
+    """`python -m pipeline.infra <action> --env local` as `make` runs it, failing with its output's tail."""
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline.infra", "apply", "--env", "local"],
+        [sys.executable, "-m", "pipeline.infra", action, "--env", "local"],
         env=tf_env,
         capture_output=True,
         text=True,
         timeout=900,
         check=False,
     )
-    assert done.returncode == 0, f"apply failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
-    return read_outputs("local")
+    assert done.returncode == 0, f"{action} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
 
 
 @pytest.fixture(scope="module")
-def config() -> dict[str, Any]:
-    data = yaml.safe_load(config_path().read_text(encoding="utf-8"))
-    data["name"] = NAME
-    return dict(data)
+def outputs(tf_env: dict[str, str]) -> dict[str, Any]:
+    _infra("apply", tf_env)
+    return read_outputs("local")
 
 
-def test_outputs_hold_every_agreed_key(outputs: dict[str, Any]) -> None:
+def test_outputs_hold_every_required_key(outputs: dict[str, Any]) -> None:
     assert set(REQUIRED_KEYS) <= set(outputs)
     assert outputs["bucket_name"] == f"{NAME}-data-{ACCOUNT}"
     assert outputs["tracking_id"]
@@ -212,15 +218,7 @@ def test_changed_hyperparameters_create_a_new_solution_beside_the_retained_old_o
     solution = next(s for s in changed["solutions"] if s["recipe"].startswith("aws-user-personalization"))
     solution["hyperparameters"] = {**(solution.get("hyperparameters") or {}), "hidden_dimension": "96"}
     config_file.write_text(yaml.safe_dump(changed, sort_keys=False), encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline.infra", "apply", "--env", "local"],
-        env=tf_env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert done.returncode == 0, f"apply failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    _infra("apply", tf_env)
     after = read_outputs("local")
 
     old_arn = outputs["solution_arns"][solution["name"]]
@@ -242,15 +240,7 @@ def test_destroy_leaves_nothing_behind(
     local_stack: Any, outputs: dict[str, Any], tf_env: dict[str, str]
 ) -> None:
     # Last in this module: everything above reads the applied state.
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline.infra", "destroy", "--env", "local"],
-        env=tf_env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert done.returncode == 0, f"destroy failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    _infra("destroy", tf_env)
     buckets = [b["Name"] for b in local_stack.client("s3").list_buckets()["Buckets"]]
     assert not [b for b in buckets if b.startswith(NAME)]
     roles = [r["RoleName"] for r in local_stack.client("iam").list_roles()["Roles"]]

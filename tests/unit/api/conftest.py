@@ -25,6 +25,7 @@ import app as app_module
 from chalicelib.backend import PersonalizeBackend
 from chalicelib.runtime import Runtime, build_runtime, set_runtime
 from chalicelib.settings import Settings
+from pipeline.config import load_dataset_schemas
 
 REPO = Path(__file__).resolve().parents[3]
 if str(REPO) not in sys.path:
@@ -53,19 +54,7 @@ POPULAR = ["i30", "i29", "i28", "i27", "i26", "i25", "ghost-popular", "i24"]
 def catalog_csv(ids: list[str], name_prefix: str = "Product") -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "ITEM_ID",
-            "CATEGORY_L1",
-            "CATEGORY_L2",
-            "PRICE",
-            "CREATION_TIMESTAMP",
-            "NAME",
-            "URL",
-            "IMAGE",
-            "DESCRIPTION",
-        ]
-    )
+    writer.writerow(f["name"] for f in load_dataset_schemas()["items"]["fields"])  # schema order
     for n, item in enumerate(ids):
         writer.writerow(
             [

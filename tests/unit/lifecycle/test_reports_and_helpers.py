@@ -18,13 +18,13 @@ from pipeline.lifecycle.evaluation import (
     format_table,
     write_report,
 )
-from pipeline.lifecycle.training import METRIC_KEYS
 from pipeline.lifecycle.waiting import failure_hint, wait_for
+from pipeline.metric_names import METRIC_NAMES
 from pipeline.paths import config_path
 
 
 def _row(solution: str, recipe: str, ndcg: float) -> VersionMetrics:
-    metrics = {k: ndcg / 2 for k in METRIC_KEYS}
+    metrics = {k: ndcg / 2 for k in METRIC_NAMES}
     metrics["normalized_discounted_cumulative_gain_at_10"] = ndcg
     return VersionMetrics(
         solution, recipe, f"arn:x:solution/{solution}/v1", datetime(2026, 1, 1, tzinfo=UTC), metrics
@@ -41,7 +41,7 @@ def test_the_report_has_a_chart_a_table_row_per_version_and_a_sentence_per_metri
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "beats the popularity baseline on NDCG@10: 0.4000 against 0.1000" in text
     assert "| popularity (baseline) |" in text
-    for key in METRIC_KEYS:
+    for key in METRIC_NAMES:
         assert f"**{METRIC_LABELS[key]}**: {METRIC_SENTENCES[key]}" in text
     assert "(baseline)" in format_table(rows)
 

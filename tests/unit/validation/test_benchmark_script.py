@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from pipeline.paths import repo_root
 
 
-def test_benchmark_prints_the_agreed_last_line(tmp_path: Path, data: SimpleNamespace) -> None:
+def test_benchmark_prints_the_summary_last_line(tmp_path: Path, data: SimpleNamespace) -> None:
     path = data.write(tmp_path / "interactions.csv", data.interactions())
     script = repo_root() / "benchmarks" / "validate_throughput.py"
     result = subprocess.run(

@@ -15,7 +15,7 @@ run "deploys_to_the_given_account_and_region" {
   command = plan
 
   assert {
-    condition     = length(output.campaign_arns) > 0 && alltrue([for name, arn in output.campaign_arns : startswith(arn, "arn:aws:personalize:eu-west-1:111122223333:campaign/") && endswith(arn, "-${name}")])
+    condition     = length(output.platform.campaign_arns) > 0 && alltrue([for name, arn in output.platform.campaign_arns : startswith(arn, "arn:aws:personalize:eu-west-1:111122223333:campaign/") && endswith(arn, "-${name}")])
     error_message = "campaign ARNs use the configured account and region"
   }
   assert {

@@ -8,7 +8,7 @@ run "builds_the_platform_from_the_repository_config" {
     error_message = "the local env targets the local stack by default"
   }
   assert {
-    condition     = length(output.campaign_arns) > 0 && alltrue([for name, arn in output.campaign_arns : startswith(arn, "arn:aws:personalize:us-east-1:123456789012:campaign/") && endswith(arn, "-${name}")])
+    condition     = length(output.platform.campaign_arns) > 0 && alltrue([for name, arn in output.platform.campaign_arns : startswith(arn, "arn:aws:personalize:us-east-1:123456789012:campaign/") && endswith(arn, "-${name}")])
     error_message = "campaign ARNs use the local stack's account and the config name"
   }
 }

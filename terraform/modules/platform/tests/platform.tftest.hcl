@@ -44,7 +44,7 @@ run "api_keys_are_a_secure_string_under_our_key_never_in_terraform" {
   }
 }
 
-run "campaign_arns_follow_the_agreed_naming" {
+run "campaign_arns_follow_the_campaign_naming_rule" {
   command = plan
 
   assert {
