@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from python_terraform import IsFlagged, Terraform
 
 from pipeline.paths import repo_root
@@ -273,8 +274,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.action == "outputs":
-        values = {k: v.get("value") for k, v in json.loads(out or "{}").items()}
-        print(json.dumps(values, indent=2, sort_keys=True))
+        # Imported here: tf_outputs builds on this module.
+        from pipeline.tf_outputs import parse_outputs
+
+        print(json.dumps(parse_outputs(args.env, out), indent=2, sort_keys=True, default=str))
+    if args.action == "apply":
+        return _reconcile_auto_training(args.env)
+    return 0
+
+
+def _reconcile_auto_training(env: str) -> int:
+    """CloudFormation cannot set a solution's auto-training, and AWS defaults it to on (a billed
+    version every 7 days): right after apply, set each solution as the config says."""
+    # Imported here: the lifecycle package builds on this module.
+    from pipeline.lifecycle.context import Context
+    from pipeline.lifecycle.errors import LifecycleError
+    from pipeline.lifecycle.training import apply_auto_training
+
+    try:
+        apply_auto_training(Context.load(env))
+    except (LifecycleError, BotoCoreError, ClientError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

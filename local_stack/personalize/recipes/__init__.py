@@ -7,14 +7,6 @@ recommend_for_user / related_items / rank, carrying its offline `metrics` (see m
 from __future__ import annotations
 
 from local_stack.personalize.recipes.data import Interactions, TrainingData, encode_interactions
-from local_stack.personalize.recipes.errors import RecipeError
-from local_stack.personalize.recipes.hyperparameters import (
-    RECIPE_HYPERPARAMETERS,
-    RECIPE_NAMES,
-    HyperParameterSpec,
-    recipe_name_from_arn,
-    resolve_hyperparameters,
-)
 from local_stack.personalize.recipes.models import (
     FactorModel,
     PopularityModel,
@@ -24,6 +16,14 @@ from local_stack.personalize.recipes.models import (
 )
 from local_stack.personalize.recipes.synthetic import synthetic_interactions
 from local_stack.personalize.recipes.training import train
+from pipeline.recipe_specs import (
+    RECIPE_HYPERPARAMETERS,
+    RECIPE_NAMES,
+    HyperParameterSpec,
+    RecipeError,
+    recipe_name_from_arn,
+    resolve_hyperparameters,
+)
 
 __all__ = [
     "RECIPE_HYPERPARAMETERS",

@@ -9,7 +9,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from local_stack.personalize.recipes.errors import RecipeError
+from pipeline.recipe_specs import RecipeError
 
 __all__ = ["REQUIRED_COLUMNS", "Interactions", "TrainingData", "encode_interactions"]
 

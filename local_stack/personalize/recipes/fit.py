@@ -8,8 +8,6 @@ import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from local_stack.personalize.recipes.data import Interactions
-from local_stack.personalize.recipes.errors import RecipeError
-from local_stack.personalize.recipes.hyperparameters import ResolvedHyperparameters
 from local_stack.personalize.recipes.models import (
     FactorModel,
     PopularityModel,
@@ -17,6 +15,7 @@ from local_stack.personalize.recipes.models import (
     TrainedModel,
     TrendingModel,
 )
+from pipeline.recipe_specs import RecipeError, ResolvedHyperparameters
 
 __all__ = [
     "ALS_ALPHA",

@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from local_stack.personalize.recipes.errors import RecipeError
-from local_stack.personalize.recipes.hyperparameters import RECIPE_HYPERPARAMETERS, algorithm_arn
 from pipeline.metric_names import METRIC_NAMES
+from pipeline.recipe_specs import RECIPE_HYPERPARAMETERS, RecipeError, algorithm_arn
 
 __all__ = [
     "DEFAULT_MAX_TRAINING_JOBS",

@@ -9,12 +9,12 @@ from local_stack.personalize import metrics as offline_metrics
 from local_stack.personalize.recipes.data import TrainingData, encode_interactions
 from local_stack.personalize.recipes.fit import fit_model
 from local_stack.personalize.recipes.hpo import plan_search
-from local_stack.personalize.recipes.hyperparameters import (
+from local_stack.personalize.recipes.models import TrainedModel
+from pipeline.recipe_specs import (
     ResolvedHyperparameters,
     recipe_name_from_arn,
     resolve_hyperparameters,
 )
-from local_stack.personalize.recipes.models import TrainedModel
 
 __all__ = ["train"]
 

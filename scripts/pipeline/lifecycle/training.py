@@ -21,17 +21,17 @@ from typing import Any
 
 import pyarrow.csv as pacsv
 
-from local_stack.personalize.recipes.errors import RecipeError
-from local_stack.personalize.recipes.hyperparameters import RECIPE_HYPERPARAMETERS, resolve_hyperparameters
 from pipeline.lifecycle.aws import creation_time, paginate, sort_newest_first
 from pipeline.lifecycle.context import Context
 from pipeline.lifecycle.errors import ConfigCheckError, JobFailedError, NotFoundError
 from pipeline.lifecycle.waiting import IN_PROGRESS_STATES, wait_for
 from pipeline.metric_names import METRIC_NAMES
+from pipeline.recipe_specs import RECIPE_HYPERPARAMETERS, RecipeError, resolve_hyperparameters
 
 __all__ = [
     "TRAINING_MODES",
     "TrainResult",
+    "apply_auto_training",
     "check_solution_config",
     "run_train",
     "write_artifacts",
@@ -175,6 +175,16 @@ def _auto_training(ctx: Context, arn: str, solution: Mapping[str, Any]) -> bool:
     ctx.progress.say(f"solution {solution['name']}: auto-training set to {'on' if desired else 'off'}")
     wait_for(ctx, what, latest_update)
     return True
+
+
+def apply_auto_training(ctx: Context) -> list[str]:
+    """Set every configured solution's auto-training as the config says; the names that changed."""
+    changed = []
+    for solution in ctx.config["solutions"]:
+        arn = ctx.output_map("solution_arns", solution["name"])
+        if _auto_training(ctx, arn, solution):
+            changed.append(solution["name"])
+    return changed
 
 
 def _latest_import(ctx: Context) -> datetime | None:

@@ -1,4 +1,6 @@
-"""Each recipe's hyperparameters as Personalize documents them: type, default, range, HPO-tunable."""
+"""Each Personalize recipe's hyperparameters as AWS documents them: type, default, range, HPO-tunable.
+
+The pipeline checks the config against these before any AWS call; the emulator trains with them."""
 
 from __future__ import annotations
 
@@ -7,13 +9,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from local_stack.personalize.recipes.errors import RecipeError
-
 __all__ = [
     "LEGACY_NAMES",
     "RECIPE_HYPERPARAMETERS",
     "RECIPE_NAMES",
     "HyperParameterSpec",
+    "RecipeError",
     "ResolvedHyperparameters",
     "algorithm_arn",
     "recipe_name_from_arn",
@@ -21,6 +22,17 @@ __all__ = [
 ]
 
 Kind = Literal["integer", "continuous", "boolean", "categorical"]
+
+
+class RecipeError(ValueError):
+    """Bad training input (hyperparameters, HPO config, data), worded like Personalize's errors;
+    the emulator answers it as InvalidInputException."""
+
+    code = "InvalidInputException"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True)
