@@ -12,7 +12,10 @@ from typing import Any
 from chalicelib.errors import ApiError
 from chalicelib.logs import log_event
 
-__all__ = ["ApiKeys"]
+__all__ = ["UNSET_PLACEHOLDER", "ApiKeys"]
+
+# The value terraform/modules/platform writes before anyone sets a key.
+UNSET_PLACEHOLDER = "UNSET"
 
 
 class ApiKeys:
@@ -68,6 +71,9 @@ class ApiKeys:
                 serving_stale=self._keys is not None,
             )
             return
-        self._keys = tuple(k.strip().encode("utf-8") for k in raw.split(",") if k.strip())
+        # Terraform creates the parameter with a placeholder until a real key is written: never a key.
+        self._keys = tuple(
+            k.strip().encode("utf-8") for k in raw.split(",") if k.strip() and k.strip() != UNSET_PLACEHOLDER
+        )
         self._expires = self._clock() + self._ttl
         log_event("api_keys_loaded", parameter=self._parameter, count=len(self._keys))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.artifacts import CatalogItem, catalog_object, parse_catalog, parse_popular, popular_object
-from chalicelib.auth import ApiKeys
+from chalicelib.auth import UNSET_PLACEHOLDER, ApiKeys
 from chalicelib.cache import TTLCache
 from chalicelib.contract import ContractError, check_response
 from chalicelib.errors import ApiError, CatalogError
@@ -132,6 +132,14 @@ def test_api_keys_are_cached_for_the_ttl_then_reread_for_rotation(aws: Any, k: S
     clock.now += 301
     assert not keys.verify(k.OLD_KEY)
     assert keys.verify("brand-new")
+
+
+def test_the_terraform_placeholder_is_never_accepted_as_a_key(aws: Any, k: SimpleNamespace) -> None:
+    ssm = aws["ssm"]
+    ssm.put_parameter(Name=k.PARAMETER, Value=UNSET_PLACEHOLDER, Type="SecureString", Overwrite=True)
+    keys = ApiKeys(lambda: ssm, k.PARAMETER, 300, Clock())
+    assert not keys.verify(UNSET_PLACEHOLDER)
+    assert not keys.verify(k.API_KEY)
 
 
 def test_api_keys_answer_503_when_ssm_was_never_readable(aws: Any) -> None:
