@@ -157,13 +157,16 @@ def optional_placeholders(expression: str) -> list[str]:
 
 
 def campaign_arn(tf_outputs: Mapping[str, Any], config: Mapping[str, Any], campaign: str) -> str:
-    """The ARN of a script-made campaign: `<config name>-<campaign>` in the dataset group's region/account."""
-    group_arn = str(tf_outputs.get("dataset_group_arn", ""))
-    parts = group_arn.split(":")
-    if len(parts) < 6 or parts[2] != "personalize":
-        raise SettingsError("dataset_group_arn", f"not a Personalize ARN: {group_arn!r}")
-    partition, region, account = parts[1], parts[3], parts[4]
-    return f"arn:{partition}:personalize:{region}:{account}:campaign/{config['name']}-{campaign}"
+    """The ARN of a script-made campaign, from Terraform's `campaign_arns` output (the same ARNs the
+    API role's policy is scoped to; the pipeline creates each campaign under that name)."""
+    arns = dict(tf_outputs.get("campaign_arns") or {})
+    if campaign not in arns:
+        known = ", ".join(sorted(arns)) or "none"
+        raise SettingsError(
+            "campaign_arns",
+            f"no campaign {campaign!r} in the Terraform outputs (known: {known}); run make apply",
+        )
+    return str(arns[campaign])
 
 
 def render_environment(

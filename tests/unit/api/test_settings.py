@@ -29,6 +29,10 @@ TF_OUTPUTS = {
         "braze-recs-exclude-purchased": f"{ARN}:filter/braze-recs-exclude-purchased",
         "in-category": f"{ARN}:filter/braze-recs-in-category",
     },
+    "campaign_arns": {
+        "user-personalization": f"{ARN}:campaign/braze-recs-user-personalization",
+        "similar-items": f"{ARN}:campaign/braze-recs-similar-items",
+    },
 }
 
 
@@ -72,9 +76,9 @@ def test_rejects_a_default_filter_terraform_did_not_create() -> None:
     assert info.value.variable == "api.default_filter"
 
 
-def test_rejects_a_dataset_group_arn_that_is_not_personalize() -> None:
-    with pytest.raises(SettingsError, match="dataset_group_arn"):
-        render_environment({**TF_OUTPUTS, "dataset_group_arn": "arn:aws:s3:::bucket"}, load_config())
+def test_rejects_outputs_without_the_configured_campaign_and_says_to_apply() -> None:
+    with pytest.raises(SettingsError, match="make apply"):
+        render_environment({**TF_OUTPUTS, "campaign_arns": {"similar-items": "x"}}, load_config())
 
 
 @pytest.mark.parametrize(

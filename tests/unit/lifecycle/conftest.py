@@ -36,6 +36,10 @@ def fake_outputs() -> dict:
             "similar-items": f"{ARN}:solution/braze-recs-similar-items",
         },
         "filter_arns": {"exclude-interacted": f"{ARN}:filter/braze-recs-exclude-interacted"},
+        "campaign_arns": {
+            "user-personalization": f"{ARN}:campaign/braze-recs-user-personalization",
+            "similar-items": f"{ARN}:campaign/braze-recs-similar-items",
+        },
         "event_tracker_arn": f"{ARN}:event-tracker/abc",
         "tracking_id": "tracking-123",
         "api_key_parameter_name": "/braze-recs/api-keys",
