@@ -8,10 +8,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from local_stack.dispatcher import HEALTH_PATH
+from pipeline.background import is_alive, stop_process
 
 __all__ = ["LocalStackError", "health", "home_dir", "main"]
 
@@ -67,16 +66,6 @@ def _log_file(port: int) -> Path:
     return home_dir() / f"local_stack-{port}.log"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def up(port: int, state_dir: Path | None, wait_seconds: float = 60.0) -> int:
     if (doc := health(port)) is not None:
         print(f"local stack already running on port {port} (pid {doc.get('pid')})")
@@ -115,19 +104,11 @@ def down(port: int, wait_seconds: float = 15.0) -> int:
         print(f"local stack not running on port {port} (no pid file)")
         return 0
     pid = int(pid_path.read_text().strip() or 0)
-    if pid <= 0 or not _alive(pid):
+    if pid <= 0 or not is_alive(pid):
         pid_path.unlink(missing_ok=True)
         print(f"local stack not running on port {port} (stale pid file removed)")
         return 0
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + wait_seconds
-    while time.monotonic() < deadline and _alive(pid):
-        # Reap it if it is our child (the test fixture); otherwise just wait.
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)
-        time.sleep(0.1)
-    if _alive(pid):
-        os.kill(pid, signal.SIGKILL)
+    stop_process(pid, grace_seconds=wait_seconds)
     pid_path.unlink(missing_ok=True)
     print(f"local stack on port {port} stopped (pid {pid})")
     return 0

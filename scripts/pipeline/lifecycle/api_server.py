@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -16,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.settings import render_chalice_stage, render_environment
+from pipeline.background import is_alive, stop_process
 from pipeline.lifecycle.context import Context, Progress
 from pipeline.lifecycle.errors import LifecycleError, WaitTimeoutError
 from pipeline.paths import repo_root
@@ -67,16 +66,6 @@ def _api_pid_file() -> Path:
     return state_dir() / "api.pid"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def stop_api(progress: Progress | None = None) -> bool:
     """Stop the background API started by `start_api_background`; True when one was running."""
     progress = progress or Progress()
@@ -88,28 +77,13 @@ def stop_api(progress: Progress | None = None) -> bool:
     except ValueError:
         pid_file.unlink(missing_ok=True)
         return False
-    running = _alive(pid)
+    running = is_alive(pid)
     if running:
         # The server runs in its own session: signal its whole process group (chalice may fork).
-        for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(pid, sig)
-            except ProcessLookupError:
-                break
-            deadline = time.monotonic() + grace
-            while time.monotonic() < deadline and _alive(pid):
-                _reap(pid)
-                time.sleep(0.1)
-            if not _alive(pid):
-                break
+        stop_process(pid, group=True)
         progress.say(f"API server (pid {pid}) stopped")
     pid_file.unlink(missing_ok=True)
     return running
-
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
 
 
 def _get(url: str, timeout: float = 1.0) -> int | None:
