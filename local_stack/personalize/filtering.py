@@ -35,6 +35,7 @@ from pipeline.filter_expression import (
     field_types,
     lint_filter,
     parse_filter,
+    read_quoted,
 )
 
 __all__ = [
@@ -115,19 +116,13 @@ def parse_filter_values(raw: str, placeholder: str = "") -> list[str]:
                 )
             return values
         if raw[i] == '"':
-            i += 1
-            chars: list[str] = []
-            while i < n and raw[i] != '"':
-                if raw[i] == "\\" and i + 1 < n:
-                    i += 1
-                chars.append(raw[i])
-                i += 1
-            if i >= n:
+            quoted = read_quoted(raw, i)
+            if quoted is None:
                 raise FilterValuesError(
                     f"filterValues[{placeholder}]: unterminated quoted value", placeholder
                 )
-            i += 1
-            values.append("".join(chars))
+            value, i = quoted
+            values.append(value)
         else:
             j = raw.find(",", i)
             j = n if j < 0 else j

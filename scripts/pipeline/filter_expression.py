@@ -49,6 +49,7 @@ __all__ = [
     "field_types",
     "lint_filter",
     "parse_filter",
+    "read_quoted",
 ]
 
 MAX_EXPRESSION_LENGTH = 2500  # CreateFilter: filterExpression length 1..2500
@@ -224,6 +225,18 @@ _NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _PARAM = re.compile(r"\$([A-Za-z0-9_]+)")
 
 
+def read_quoted(text: str, start: int) -> tuple[str, int] | None:
+    """The double-quoted string at `start` (backslash escapes the next character) and the index after
+    its closing quote; None when it is not closed. Expressions and `filterValues` quote alike."""
+    i, n, chars = start + 1, len(text), []
+    while i < n and text[i] != '"':
+        if text[i] == "\\" and i + 1 < n:
+            i += 1
+        chars.append(text[i])
+        i += 1
+    return None if i >= n else ("".join(chars), i + 1)
+
+
 def _tokenize(text: str) -> list[_Token]:
     tokens: list[_Token] = []
     i, n = 0, len(text)
@@ -232,18 +245,14 @@ def _tokenize(text: str) -> list[_Token]:
         if ch.isspace():
             i += 1
         elif ch == '"':
-            start, i, chars = i, i + 1, []
-            while i < n and text[i] != '"':
-                if text[i] == "\\" and i + 1 < n:
-                    i += 1
-                chars.append(text[i])
-                i += 1
-            if i >= n:
+            start = i
+            quoted = read_quoted(text, i)
+            if quoted is None:
                 raise FilterExpressionError(
                     f"Invalid filter expression: unterminated string starting at position {start}", start
                 )
-            i += 1
-            tokens.append(_Token("STRING", text[start:i], start, "".join(chars)))
+            value, i = quoted
+            tokens.append(_Token("STRING", text[start:i], start, value))
         elif ch == "$":
             m = _PARAM.match(text, i)
             if not m:
