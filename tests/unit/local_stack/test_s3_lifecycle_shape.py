@@ -47,13 +47,11 @@ RULES: list[dict[str, Any]] = [
 @pytest.fixture
 def s3() -> Iterator[Any]:
     with mock_aws():
-        client = boto3.client(
+        client: Any = boto3.client(
             "s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test"
         )
         client.create_bucket(Bucket=BUCKET)
-        client.put_bucket_lifecycle_configuration(
-            Bucket=BUCKET, LifecycleConfiguration={"Rules": RULES}
-        )
+        client.put_bucket_lifecycle_configuration(Bucket=BUCKET, LifecycleConfiguration={"Rules": RULES})
         yield client
 
 
