@@ -32,6 +32,7 @@ TF_OUTPUTS = {
     "campaign_arns": {
         "user-personalization": f"{ARN}:campaign/braze-recs-user-personalization",
         "similar-items": f"{ARN}:campaign/braze-recs-similar-items",
+        "ranking": f"{ARN}:campaign/braze-recs-ranking",
     },
 }
 
@@ -43,7 +44,7 @@ def test_renders_every_setting_the_api_reads_from_the_shipped_config() -> None:
         == "arn:aws:personalize:eu-west-1:123456789012:campaign/braze-recs-user-personalization"
     )
     assert env["RELATED_CAMPAIGN_ARN"].endswith(":campaign/braze-recs-similar-items")
-    assert env["RANKING_CAMPAIGN_ARN"] == ""
+    assert env["RANKING_CAMPAIGN_ARN"].endswith(":campaign/braze-recs-ranking")
     assert env["FALLBACK_KEY"] == "artifacts/fallback/popular.json"
     assert env["CATALOG_KEY"] == "artifacts/catalog/items.csv"
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
@@ -54,7 +55,7 @@ def test_renders_every_setting_the_api_reads_from_the_shipped_config() -> None:
     assert settings.backend_timeout_ms == 800
     assert settings.cache_ttl_seconds == 300
     assert settings.filter_placeholders["in-category"] == ("CATEGORY",)
-    assert settings.ranking_campaign_arn == settings.campaign_arn
+    assert settings.ranking_campaign_arn == env["RANKING_CAMPAIGN_ARN"]
     assert all(isinstance(v, str) for v in env.values())
 
 

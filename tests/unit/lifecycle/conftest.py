@@ -34,11 +34,13 @@ def fake_outputs() -> dict:
             "user-personalization": f"{ARN}:solution/braze-recs-user-personalization",
             "popularity": f"{ARN}:solution/braze-recs-popularity",
             "similar-items": f"{ARN}:solution/braze-recs-similar-items",
+            "ranking": f"{ARN}:solution/braze-recs-ranking",
         },
         "filter_arns": {"exclude-interacted": f"{ARN}:filter/braze-recs-exclude-interacted"},
         "campaign_arns": {
             "user-personalization": f"{ARN}:campaign/braze-recs-user-personalization",
             "similar-items": f"{ARN}:campaign/braze-recs-similar-items",
+            "ranking": f"{ARN}:campaign/braze-recs-ranking",
         },
         "event_tracker_arn": f"{ARN}:event-tracker/abc",
         "tracking_id": "tracking-123",
