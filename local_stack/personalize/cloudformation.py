@@ -115,6 +115,11 @@ class _PersonalizeModel:
     ATTRIBUTES: ClassVar[tuple[str, ...]] = ()
     HAS_STATUS: ClassVar[bool] = True
 
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        # moto maps template types to classes with this; TYPE already says it.
+        return cls.TYPE
+
     def __init__(
         self, arn: str, name: str, properties: dict[str, Any], account_id: str, region_name: str
     ) -> None:
@@ -299,10 +304,6 @@ class CfnDatasetGroup(_PersonalizeModel, CloudFormationModel):
     CREATE_ONLY = frozenset({"Name", "RoleArn", "KmsKeyArn", "Domain", "Tags"})
     ATTRIBUTES = ("DatasetGroupArn",)
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Personalize::DatasetGroup"
-
 
 class CfnSchema(_PersonalizeModel, CloudFormationModel):
     TYPE = "AWS::Personalize::Schema"
@@ -312,10 +313,6 @@ class CfnSchema(_PersonalizeModel, CloudFormationModel):
     ATTRIBUTES = ("SchemaArn",)
     HAS_STATUS = False
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Personalize::Schema"
-
 
 class CfnDataset(_PersonalizeModel, CloudFormationModel):
     TYPE = "AWS::Personalize::Dataset"
@@ -323,10 +320,6 @@ class CfnDataset(_PersonalizeModel, CloudFormationModel):
     REQUIRED = ("Name", "DatasetType", "DatasetGroupArn", "SchemaArn")
     CREATE_ONLY = frozenset({"Name", "DatasetType", "DatasetGroupArn", "SchemaArn", "Tags"})
     ATTRIBUTES = ("DatasetArn",)
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Personalize::Dataset"
 
     @classmethod
     def _request(cls, properties: Mapping[str, Any]) -> dict[str, Any]:
@@ -377,10 +370,6 @@ class CfnSolution(_PersonalizeModel, CloudFormationModel):
     )
     ATTRIBUTES = ("SolutionArn",)
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Personalize::Solution"
-
 
 class CfnFilter(_PersonalizeModel, CloudFormationModel):
     TYPE = "AWS::Personalize::Filter"
@@ -388,10 +377,6 @@ class CfnFilter(_PersonalizeModel, CloudFormationModel):
     REQUIRED = ("Name", "DatasetGroupArn", "FilterExpression")
     CREATE_ONLY = frozenset({"Name", "DatasetGroupArn", "FilterExpression"})
     ATTRIBUTES = ("FilterArn", "Status", "CreationDateTime", "LastUpdatedDateTime")
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Personalize::Filter"
 
 
 class CfnEventTracker(_PersonalizeModel, CloudFormationModel):
@@ -401,10 +386,6 @@ class CfnEventTracker(_PersonalizeModel, CloudFormationModel):
     CREATE_ONLY = frozenset({"Name", "DatasetGroupArn"})
     ATTRIBUTES = ("EventTrackerArn", "TrackingId")
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Personalize::EventTracker"
-
 
 class CfnCampaign(_PersonalizeModel, CloudFormationModel):
     TYPE = "AWS::Personalize::Campaign"
@@ -412,10 +393,6 @@ class CfnCampaign(_PersonalizeModel, CloudFormationModel):
     REQUIRED = ("Name", "SolutionVersionArn")
     CREATE_ONLY = frozenset({"Name"})
     ATTRIBUTES = ("CampaignArn", "Status", "CreationDateTime", "LastUpdatedDateTime")
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Personalize::Campaign"
 
     def _update_in_place(self, new_properties: dict[str, Any]) -> None:
         params: dict[str, Any] = {"campaignArn": self.arn}
