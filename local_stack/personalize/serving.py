@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from local_stack.personalize import runtime
@@ -35,6 +35,19 @@ from local_stack.personalize.s3io import S3AccessError, list_keys, read_object, 
 from local_stack.personalize.store import DatasetGroupStore
 
 __all__ = ["ServingOps"]
+
+
+def _scored_items(
+    store: DatasetGroupStore, pairs: Sequence[tuple[str, float]], columns: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Runtime items as the API writes them: id, score, and the requested metadata columns."""
+    items = []
+    for item, score in pairs:
+        entry: dict[str, Any] = {"itemId": item, "score": round(float(score), 7)}
+        if columns:
+            entry["metadata"] = runtime.metadata_for(store, item, columns)
+        items.append(entry)
+    return items
 
 
 class ServingOps(BackendCore):
@@ -447,13 +460,7 @@ class ServingOps(BackendCore):
             compiled=compiled,
             filter_values=p.get("filterValues") or {},
         )
-        items = []
-        for item, score in pairs:
-            entry: dict[str, Any] = {"itemId": item, "score": round(float(score), 7)}
-            if columns:
-                entry["metadata"] = runtime.metadata_for(store, item, columns)
-            items.append(entry)
-        return {"itemList": items, "recommendationId": f"RID-{uuid.uuid4()}"}
+        return {"itemList": _scored_items(store, pairs, columns), "recommendationId": f"RID-{uuid.uuid4()}"}
 
     def op_GetPersonalizedRanking(self, p: dict[str, Any]) -> dict[str, Any]:
         campaign, version, model, recipe = self._campaign_model(p["campaignArn"])
@@ -475,13 +482,10 @@ class ServingOps(BackendCore):
             compiled=compiled,
             filter_values=p.get("filterValues") or {},
         )
-        ranking = []
-        for item, score in pairs:
-            entry: dict[str, Any] = {"itemId": item, "score": round(float(score), 7)}
-            if columns:
-                entry["metadata"] = runtime.metadata_for(store, item, columns)
-            ranking.append(entry)
-        return {"personalizedRanking": ranking, "recommendationId": f"RID-{uuid.uuid4()}"}
+        return {
+            "personalizedRanking": _scored_items(store, pairs, columns),
+            "recommendationId": f"RID-{uuid.uuid4()}",
+        }
 
     # ================================================================== events
     def op_PutEvents(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -31,6 +31,17 @@ from local_stack.personalize.store import StoreError
 
 __all__ = ["SolutionOps"]
 
+# A solution version as DescribeSolution's latestSolutionVersion and ListSolutionVersions summarise it.
+_VERSION_SUMMARY_FIELDS = (
+    "solutionVersionArn",
+    "status",
+    "trainingMode",
+    "trainingType",
+    "creationDateTime",
+    "lastUpdatedDateTime",
+    "failureReason",
+)
+
 
 class SolutionOps(BackendCore):
     """Recipes, solutions, solution versions (training) and their metrics."""
@@ -148,18 +159,7 @@ class SolutionOps(BackendCore):
         ]
         if versions:
             latest = max(versions, key=lambda v: v["creationDateTime"])
-            record["latestSolutionVersion"] = summary_fields(
-                latest,
-                (
-                    "solutionVersionArn",
-                    "status",
-                    "trainingMode",
-                    "trainingType",
-                    "creationDateTime",
-                    "lastUpdatedDateTime",
-                    "failureReason",
-                ),
-            )
+            record["latestSolutionVersion"] = summary_fields(latest, _VERSION_SUMMARY_FIELDS)
         return {"solution": record}
 
     def op_ListSolutions(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -308,16 +308,9 @@ class SolutionOps(BackendCore):
     def op_ListSolutionVersions(self, p: dict[str, Any]) -> dict[str, Any]:
         if p.get("solutionArn"):
             self._get("solution", p["solutionArn"])
-        fields = (
-            "solutionVersionArn",
-            "status",
-            "trainingMode",
-            "trainingType",
-            "creationDateTime",
-            "lastUpdatedDateTime",
-            "failureReason",
+        return self._list(
+            "solution-version", p, "solutionVersions", _VERSION_SUMMARY_FIELDS, ("solutionArn", "solutionArn")
         )
-        return self._list("solution-version", p, "solutionVersions", fields, ("solutionArn", "solutionArn"))
 
     def op_GetSolutionMetrics(self, p: dict[str, Any]) -> dict[str, Any]:
         arn = p["solutionVersionArn"]
