@@ -1,146 +1,267 @@
-"""Bounded-memory accumulators: per-key counts merged across batches, and exact-duplicate row detection."""
+"""Bounded-memory accumulators: counts per 64-bit key, and exact-duplicate row detection."""
 
 from __future__ import annotations
 
 import tempfile
+import threading
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-__all__ = ["DuplicateFinder", "KeyCounter"]
+__all__ = ["DuplicateFinder", "KeyTable", "merge_counts"]
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
+_jit = numba.njit(nogil=True, cache=True)
+_MAX_LOAD = 0.6
 
 
-class KeyCounter:
-    """Sums counts per 64-bit key over batches; memory grows with distinct keys only."""
+@_jit
+def _slot(table: Any, stride: int, h: Any) -> Any:
+    mask = np.uint64(table.shape[0] // stride - 1)
+    s = h & mask
+    while True:
+        k = table[np.int64(s) * stride]
+        if k == h or k == 0:
+            return np.int64(s)
+        s = (s + np.uint64(1)) & mask
 
-    def __init__(self, columns: int = 1) -> None:
-        self._columns = columns
-        self._keys: list[U64] = []
-        self._counts: list[list[I64]] = [[] for _ in range(columns)]
-        self._pending = 0
-        self._merged = 0
 
-    def add(self, keys: U64, *counts: I64) -> None:
-        self._keys.append(keys)
-        for i in range(self._columns):
-            self._counts[i].append(counts[i].astype(np.int64, copy=False))
-        self._pending += len(keys)
-        if self._pending > max(1 << 18, 2 * self._merged):  # compact while Arrow parses ahead
-            self._compact()
+@_jit
+def _count(table: Any, stride: int, hashes: Any, flags: Any, start: int, room: int) -> tuple[int, int]:
+    """Count rows from `start` into the table (column 1: all rows, column 2: rows whose flag is set) until
+    `room` new keys were inserted; returns (next row, keys inserted)."""
+    use_flags = flags.shape[0] > 0
+    inserted = 0
+    r = start
+    n = hashes.shape[0]
+    while r < n and inserted < room:
+        h = hashes[r]
+        s = _slot(table, stride, h) * stride
+        if table[s] == 0:
+            table[s] = h
+            inserted += 1
+        if stride > 1:
+            table[s + 1] += np.uint64(1)
+        if stride > 2 and use_flags and flags[r]:
+            table[s + 2] += np.uint64(1)
+        r += 1
+    return r, inserted
 
-    def _compact(self) -> None:
-        if len(self._keys) <= 1:
-            return
-        if not self._columns:  # distinct keys only
-            keys = np.concatenate(self._keys)
-            keys.sort()  # sort-based: numpy's hash-based unique is slow on random 64-bit keys
-            self._keys = [keys[np.r_[True, keys[1:] != keys[:-1]]]]
-            self._merged = self._pending = len(self._keys[0])
-            return
-        table = pa.table(
-            {"k": np.concatenate(self._keys)}
-            | {f"c{i}": np.concatenate(self._counts[i]) for i in range(self._columns)}
-        )
-        grouped = table.group_by("k", use_threads=False).aggregate(
-            [(f"c{i}", "sum") for i in range(self._columns)]
-        )
-        self._keys = [grouped.column("k").to_numpy()]
-        self._counts = [[grouped.column(f"c{i}_sum").to_numpy()] for i in range(self._columns)]
-        self._merged = len(self._keys[0])
-        self._pending = self._merged
+
+@_jit
+def _rehash(old: Any, new: Any, stride: int) -> None:
+    for j in range(0, old.shape[0], stride):
+        h = old[j]
+        if h != 0:
+            s = _slot(new, stride, h) * stride
+            for c in range(stride):
+                new[s + c] = old[j + c]
+
+
+@_jit
+def _contains(table: Any, stride: int, hashes: Any, out: Any) -> None:
+    for r in range(hashes.shape[0]):
+        out[r] = table[_slot(table, stride, hashes[r]) * stride] != 0
+
+
+class KeyTable:
+    """Counts rows per 64-bit key (an open-addressing hash table); memory grows with distinct keys only.
+
+    `columns` 0 keeps the distinct keys, 1 counts rows per key, 2 also counts the rows whose flag is set."""
+
+    def __init__(self, columns: int = 1, capacity: int = 1 << 12) -> None:
+        self.columns = columns
+        self._stride = 1 + columns
+        self._table = np.zeros(max(16, 1 << (capacity - 1).bit_length()) * self._stride, np.uint64)
+        self.size = 0
+
+    def _room(self) -> int:
+        return int(len(self._table) // self._stride * _MAX_LOAD) - self.size
+
+    def _grow(self) -> None:
+        new = np.zeros(len(self._table) * 2, np.uint64)
+        _rehash(self._table, new, self._stride)
+        self._table = new
+
+    def add(self, hashes: U64, flags: npt.NDArray[np.bool_] | None = None) -> None:
+        """Count one row per hash (hashes are never 0: see `hashing`)."""
+        flag_arr = flags if flags is not None else np.zeros(0, np.bool_)
+        row = 0
+        while row < len(hashes):
+            if self._room() <= 0:
+                self._grow()
+            row, inserted = _count(self._table, self._stride, hashes, flag_arr, row, self._room())
+            self.size += inserted
+
+    def contains(self, hashes: U64) -> npt.NDArray[np.bool_]:
+        out = np.empty(len(hashes), np.bool_)
+        _contains(self._table, self._stride, hashes, out)
+        return out
 
     def result(self) -> tuple[U64, list[I64]]:
-        """Distinct keys (unordered) and their summed counts, one array per count column."""
-        if not self._keys:
-            return np.zeros(0, np.uint64), [np.zeros(0, np.int64) for _ in range(self._columns)]
-        self._compact()
-        return self._keys[0], [c[0] for c in self._counts]
+        """Distinct keys (unordered) and their counts, one array per count column."""
+        rows = self._table.reshape(-1, self._stride)
+        used = rows[rows[:, 0] != 0]
+        return used[:, 0].copy(), [used[:, c].astype(np.int64) for c in range(1, self._stride)]
+
+
+def merge_counts(parts: Sequence[tuple[U64, list[I64]]], columns: int) -> tuple[U64, list[I64]]:
+    """Sum the counts of several tables' results per key."""
+    if len(parts) == 1:
+        return parts[0]
+    keys = np.concatenate([k for k, _ in parts]) if parts else np.zeros(0, np.uint64)
+    if not columns:
+        return np.unique(keys), []
+    counts = {f"c{i}": np.concatenate([c[i] for _, c in parts]) for i in range(columns)}
+    table = pa.table({"k": keys} | counts)
+    grouped = table.group_by("k", use_threads=False).aggregate([(f"c{i}", "sum") for i in range(columns)])
+    return grouped.column("k").to_numpy(), [grouped.column(f"c{i}_sum").to_numpy() for i in range(columns)]
 
 
 class DuplicateFinder:
-    """Finds rows whose 64-bit row hash repeats an earlier row's.
+    """Finds rows whose 64-bit row hash repeats an earlier row's, over the parts of a file read side by side.
 
-    Hashes are held in memory (8 bytes a row) up to `spill_at` rows, then spilled with their record numbers
-    to 16 partition files on disk, so memory stays bounded however long the file is. Finding repeats is
-    one vectorised sort (per partition once spilled)."""
+    Each part's hashes are kept in file order (8 bytes a row) up to `spill_at` rows in all, then spilled with
+    their record numbers to 16 partition files on disk, so memory stays bounded however long the file is.
+    Finding repeats is one vectorised sort (per partition once spilled). Records are numbered within their
+    part; `finish` gets each part's first record number."""
 
     _PARTS = 16
     _PAIR = np.dtype([("h", "<u8"), ("r", "<i8")])
+    _PART_SHIFT = 40  # a spilled record is part << 40 | record within the part
 
     def __init__(self, spill_at: int = 16 << 20) -> None:
         self._spill_at = spill_at
-        self._chunks: list[tuple[int, U64]] = []
+        self._buffers: dict[int, list[U64]] = {}  # part -> buffers in file order
+        self._filled: dict[int, int] = {}  # part -> rows in its last buffer
+        self._spilled_rows: dict[int, int] = {}  # part -> rows already spilled
         self._held = 0
         self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._lock = threading.Lock()
 
-    def add(self, hashes: U64, first_record: int) -> None:
-        self._chunks.append((first_record, hashes))
-        self._held += len(hashes)
-        if self._held >= self._spill_at:
-            self._spill()
+    def add(self, hashes: U64, first_record: int, part: int = 0) -> None:
+        with self._lock:
+            held_before = self._spilled_rows.get(part, 0) + self._rows_held(part)
+            if first_record != held_before:
+                raise ValueError(f"part {part}: rows must be added in order (expected {held_before})")
+            self._append(part, hashes)
+            self._held += len(hashes)
+            if self._held >= self._spill_at:
+                self._spill()
+
+    def _rows_held(self, part: int) -> int:
+        bufs = self._buffers.get(part, [])
+        return sum(len(b) for b in bufs[:-1]) + self._filled.get(part, 0)
+
+    def _append(self, part: int, hashes: U64) -> None:
+        bufs = self._buffers.setdefault(part, [])
+        done = 0
+        while done < len(hashes):
+            if not bufs or self._filled[part] == len(bufs[-1]):
+                # untouched pages cost nothing: reserve generously, the OS maps what gets written
+                bufs.append(np.empty(max(self._spill_at, len(hashes)), np.uint64))
+                self._filled[part] = 0
+            buf, at = bufs[-1], self._filled[part]
+            take = min(len(hashes) - done, len(buf) - at)
+            buf[at : at + take] = hashes[done : done + take]
+            self._filled[part] = at + take
+            done += take
+
+    def _held_arrays(self, part: int) -> list[U64]:
+        bufs = self._buffers.get(part, [])
+        return [*bufs[:-1], bufs[-1][: self._filled[part]]] if bufs else []
 
     def _spill(self) -> None:
         if self._dir is None:
             self._dir = tempfile.TemporaryDirectory(prefix="bp-validate-")
-        hashes = np.concatenate([h for _, h in self._chunks])
-        records = np.concatenate([np.arange(s, s + len(h), dtype=np.int64) for s, h in self._chunks])
-        part = (hashes >> np.uint64(60)).astype(np.intp)
-        order = np.argsort(part, kind="stable")
-        bounds = np.searchsorted(part[order], np.arange(self._PARTS + 1))
-        for p in range(self._PARTS):
-            sel = order[bounds[p] : bounds[p + 1]]
-            pairs = np.empty(len(sel), dtype=self._PAIR)
-            pairs["h"] = hashes[sel]
-            pairs["r"] = records[sel]
-            with (Path(self._dir.name) / f"{p}.bin").open("ab") as fh:
-                fh.write(pairs.tobytes())
-        self._chunks, self._held = [], 0
+        for part in sorted(self._buffers):
+            arrays = self._held_arrays(part)
+            if not arrays:
+                continue
+            hashes = np.concatenate(arrays)
+            first = self._spilled_rows.get(part, 0)
+            records = (np.int64(part) << np.int64(self._PART_SHIFT)) + np.arange(
+                first, first + len(hashes), dtype=np.int64
+            )
+            bucket = (hashes >> np.uint64(60)).astype(np.intp)
+            order = np.argsort(bucket, kind="stable")
+            bounds = np.searchsorted(bucket[order], np.arange(self._PARTS + 1))
+            for p in range(self._PARTS):
+                sel = order[bounds[p] : bounds[p + 1]]
+                pairs = np.empty(len(sel), dtype=self._PAIR)
+                pairs["h"] = hashes[sel]
+                pairs["r"] = records[sel]
+                with (Path(self._dir.name) / f"{p}.bin").open("ab") as fh:
+                    fh.write(pairs.tobytes())
+            self._spilled_rows[part] = first + len(hashes)
+        self._buffers, self._filled, self._held = {}, {}, 0
 
-    def finish(self, max_examples: int) -> tuple[int, list[tuple[int, int]]]:
-        """(number of rows repeating an earlier row, first examples as (record, record it repeats))."""
+    def finish(self, max_examples: int, offsets: Sequence[int] = (0,)) -> tuple[int, list[tuple[int, int]]]:
+        """(number of rows repeating an earlier row, first examples as (record, record it repeats)), with
+        record numbers of the whole file: part k's records start at offsets[k]."""
         try:
             if self._dir is None:
-                return self._finish_in_memory(max_examples)
-            return self._finish_spilled(max_examples)
+                return self._finish_in_memory(max_examples, offsets)
+            return self._finish_spilled(max_examples, offsets)
         finally:
             if self._dir is not None:
                 self._dir.cleanup()
                 self._dir = None
-            self._chunks = []
+            self._buffers, self._filled = {}, {}
 
-    def _finish_in_memory(self, max_examples: int) -> tuple[int, list[tuple[int, int]]]:
-        if not self._chunks:
+    def _finish_in_memory(
+        self, max_examples: int, offsets: Sequence[int]
+    ) -> tuple[int, list[tuple[int, int]]]:
+        parts = [(offsets[part], self._held_arrays(part)) for part in sorted(self._buffers)]
+        total = sum(len(a) for _, arrays in parts for a in arrays)
+        if not total:
             return 0, []
-        ordered = np.concatenate([h for _, h in self._chunks])
-        ordered.sort()  # in place: no second copy of every row hash
+        # the sorted copy lives in Arrow's pool: memory the parser already had from the OS, not fresh pages
+        storage = pa.allocate_buffer(total * 8)
+        ordered = np.frombuffer(storage, dtype=np.uint64)
+        at = 0
+        for _, arrays in parts:
+            for a in arrays:
+                ordered[at : at + len(a)] = a
+                at += len(a)
+        ordered.sort()
         repeat = ordered[1:] == ordered[:-1]
         count = int(np.count_nonzero(repeat))
         if not count:
             return 0, []
         keys = np.unique(ordered[1:][repeat])
+        del ordered, storage
         firsts: dict[int, int] = {}
         examples: list[tuple[int, int]] = []
-        for start, hashes in self._chunks:  # in file order, so the first occurrence is met first
-            pos = np.minimum(np.searchsorted(keys, hashes), len(keys) - 1)
-            for j in np.flatnonzero(keys[pos] == hashes):
-                key = int(hashes[j])
-                if key in firsts:
-                    examples.append((start + int(j), firsts[key]))
-                    if len(examples) >= max_examples:
-                        return count, examples
-                else:
-                    firsts[key] = start + int(j)
+        for offset, arrays in parts:  # in file order, so the first occurrence is met first
+            record = offset
+            for array in arrays:
+                for lo in range(0, len(array), 1 << 20):
+                    hashes = array[lo : lo + (1 << 20)]
+                    pos = np.minimum(np.searchsorted(keys, hashes), len(keys) - 1)
+                    for j in np.flatnonzero(keys[pos] == hashes):
+                        key = int(hashes[j])
+                        if key in firsts:
+                            examples.append((record + lo + int(j), firsts[key]))
+                            if len(examples) >= max_examples:
+                                return count, examples
+                        else:
+                            firsts[key] = record + lo + int(j)
+                record += len(array)
         return count, examples
 
-    def _finish_spilled(self, max_examples: int) -> tuple[int, list[tuple[int, int]]]:
-        if self._chunks:
+    def _finish_spilled(self, max_examples: int, offsets: Sequence[int]) -> tuple[int, list[tuple[int, int]]]:
+        if self._buffers:
             self._spill()
         assert self._dir is not None
+        mask = np.int64((1 << self._PART_SHIFT) - 1)
+        starts = np.asarray(offsets, dtype=np.int64)
         count = 0
         examples: list[tuple[int, int]] = []
         for p in range(self._PARTS):
@@ -148,6 +269,7 @@ class DuplicateFinder:
             if not path.exists():
                 continue
             pairs = np.fromfile(path, dtype=self._PAIR)
+            pairs["r"] = starts[pairs["r"] >> np.int64(self._PART_SHIFT)] + (pairs["r"] & mask)
             pairs.sort(order=["h", "r"])
             h, r = pairs["h"], pairs["r"]
             first = np.r_[True, h[1:] != h[:-1]]

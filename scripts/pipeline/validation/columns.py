@@ -10,39 +10,27 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.validation.hashing import hash_strings
-
-__all__ = ["distribution", "encode_keys", "escaped", "indices", "iso", "numeric_bits", "parse_or_none"]
+__all__ = ["distribution", "escaped", "iso", "numeric_bits", "parse_or_none"]
 
 # A backslash somewhere before a quote: what Arrow (like any RFC 4180 reader) leaves of \\" escapes.
 _BACKSLASH_QUOTE = r'\\.*"'
+_QUOTE = ord('"')
 
 
-def escaped(values: pa.Array) -> pa.BooleanArray:
-    """Which values look backslash-escaped; the cheap quote search first, the regex only on a hit."""
+def escaped(values: pa.Array) -> pa.BooleanArray | None:
+    """Which values look backslash-escaped (None: no value holds a quote). A byte scan of the data buffer
+    first, Arrow's substring search only when there is a quote, the regex only on a hit."""
+    if len(values) == 0 or values.buffers()[2] is None:
+        return None
+    offsets = np.frombuffer(values.buffers()[1], np.int32, count=len(values) + 1, offset=values.offset * 4)
+    start, end = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(values.buffers()[2], np.uint8, count=end - start, offset=start)
+    if not np.any(data == _QUOTE):
+        return None
     has_quote = pc.match_substring(values, '"')
     if not has_quote.true_count:
-        return has_quote
+        return None
     return pc.match_substring_regex(values, _BACKSLASH_QUOTE)
-
-
-def encode_keys(
-    col: pa.Array,
-) -> tuple[pa.DictionaryArray, npt.NDArray[np.int32], npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
-    """Per-batch dictionary of a key column: (encoded column, indices, key hash per value, key hash per row).
-    Nulls (already reported) count as the empty string."""
-    enc = pc.dictionary_encode(col.fill_null("") if col.null_count else col)
-    idx = indices(enc)
-    keys = hash_strings(enc.dictionary)
-    return enc, idx, keys, keys[idx]
-
-
-def indices(col: pa.DictionaryArray) -> npt.NDArray[np.int32]:
-    """Dictionary indices as numpy; a null (only in a required column, already reported) reads as 0."""
-    indices = col.indices
-    if indices.null_count:
-        indices = indices.fill_null(0)
-    return np.asarray(indices.to_numpy(zero_copy_only=False), dtype=np.int32)
 
 
 def numeric_bits(col: pa.Array) -> npt.NDArray[np.unsignedinteger]:

@@ -19,10 +19,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -31,25 +34,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from pipeline.validation.aggregates import DuplicateFinder, KeyCounter
+from pipeline.validation.aggregates import DuplicateFinder, KeyTable, merge_counts
 from pipeline.validation.columns import (
     distribution,
-    encode_keys,
     escaped,
     iso,
     numeric_bits,
     parse_or_none,
 )
-from pipeline.validation.hashing import combine, hash_strings, mix, spread_numeric
+from pipeline.validation.hashing import combine, hash_strings, mix
 from pipeline.validation.report import Problem, ProblemCollector, Severity, shorten
 from pipeline.validation.schema_check import FieldSpec, field_specs
 from pipeline.validation.sources import CountingStream, Source, count_breaks
-from pipeline.validation.streaming import Reopened, read_ahead
+from pipeline.validation.streaming import ByteRange, Reopened, read_ahead
 
 __all__ = ["BLOCK_SIZE", "LIMITS", "FileStats", "FileValidator", "arrow_types"]
 
-BLOCK_SIZE = 4 << 20
+BLOCK_SIZE = 2 << 20
 READER_THREADS = False  # one parser thread; the other core checks (Arrow's pool would oversubscribe 2 cores)
+# A local file this big is read as one part per core, side by side (each part parses and checks its rows).
+PART_MIN_BYTES = 32 << 20
 LIMITS = {
     "id_chars": 256,
     "categorical_chars": 1000,
@@ -89,10 +93,9 @@ _INTERACTION_RESERVED = {
 }
 
 
-# Interactions columns whose per-batch dictionaries (much shorter than the batch) carry user/item/event
-# identity. They are encoded in the checking thread, not by the CSV reader: Arrow's dictionary conversion
-# during parsing would slow the parser itself (measured +70%), while encoding here overlaps with parsing.
-_DICT_FIELDS = {"interactions": ("USER_ID", "ITEM_ID", "EVENT_TYPE")}
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, which containers and `taskset` narrow)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def arrow_types(specs: list[FieldSpec]) -> dict[str, pa.DataType]:
@@ -116,9 +119,28 @@ class FileStats:
 class _Refs:
     field: str
     keys: npt.NDArray[np.uint64]  # sorted
+    table: KeyTable  # the same keys, for lookups row by row
     rule: str
     other_file: str
-    missing_rows: int = 0
+
+
+@dataclass
+class _Part:
+    """What one part of the file (all of it, unless read in parts side by side) found; records are
+    numbered within the part until the parts are merged in file order."""
+
+    index: int
+    c: ProblemCollector
+    users: KeyTable
+    rows: int = 0
+    time_min: int | None = None
+    time_max: int | None = None
+    items: KeyTable = field(default_factory=lambda: KeyTable(columns=0))
+    events: KeyTable = field(default_factory=lambda: KeyTable(columns=1, capacity=16))
+    event_names: dict[int, str] = field(default_factory=dict)
+    filtered_rows: int = 0
+    id_keys: list[npt.NDArray[np.uint64]] = field(default_factory=list)
+    ref_missing: dict[str, int] = field(default_factory=dict)
 
 
 class FileValidator:
@@ -164,7 +186,10 @@ class FileValidator:
             self._reset()
             stream = CountingStream(raw, leftover)
             try:
-                self._read(stream, precise=False, path=str(self.source.path) if self.source.path else None)
+                if self.source.path is not None:
+                    self._read_parts(self.source.path, raw.tell() - len(leftover))
+                else:
+                    self._read(stream, precise=False)
             except pa.ArrowInvalid:
                 self._reset()
                 self.source.close(raw)
@@ -183,25 +208,35 @@ class FileValidator:
         return stats
 
     def _reset(self) -> None:
-        self.c = ProblemCollector(self.main.max_examples)
-        self.rows = 0
+        self.parts: list[_Part] = []
+        self.c = ProblemCollector(self.main.max_examples)  # the file's own problems; parts merge in
+        self.counted = False
         # rows Arrow skipped (wrong column count / unclosed quote): every one counted, the first few kept
         self.invalid_rows: list[tuple[str, int | None, int, int, str]] = []
         self.invalid_counts: dict[str, int] = {}
-        self.time_min: int | None = None
-        self.time_max: int | None = None
-        self.users = KeyCounter(columns=2 if self.event_type else 1)  # all, and after the filter
-        self.items = KeyCounter(columns=0)
-        self.event_counts: dict[str, int] = {}
-        self.filtered_rows = 0
-        self.id_keys: list[npt.NDArray[np.uint64]] = []
         self.dups = DuplicateFinder()
         self._repeats: list[tuple[int, int, str]] = []  # (record, record it repeats, rule)
-        self.refs = [
-            _Refs(name, keys, "unknown_item" if name == "ITEM_ID" else "unknown_user", other)
-            for name, (keys, other) in self._references.items()
-            if name in self.names
-        ]
+        self._event_filter = (
+            int(hash_strings(pa.array([self.event_type]))[0]) if self.event_type is not None else None
+        )
+        if not hasattr(self, "refs"):
+            self.refs = []
+            for name, (keys, other) in self._references.items():
+                if name in self.names:
+                    table = KeyTable(columns=0, capacity=len(keys) * 2)
+                    table.add(keys)
+                    rule = "unknown_item" if name == "ITEM_ID" else "unknown_user"
+                    self.refs.append(_Refs(name, keys, table, rule, other))
+
+    def _new_part(self) -> _Part:
+        part = _Part(
+            len(self.parts),
+            ProblemCollector(self.main.max_examples),
+            KeyTable(columns=2 if self.event_type else 1),  # all rows, and rows kept by the filter
+            ref_missing={ref.field: 0 for ref in self.refs},
+        )
+        self.parts.append(part)
+        return part
 
     # ----------------------------------------------------------------------------------------- header
     def _read_header(self, raw: BinaryIO) -> tuple[list[Problem], bytes] | None:
@@ -296,8 +331,35 @@ class FileValidator:
         return problems, rest
 
     # ----------------------------------------------------------------------------------------- reading
-    def _read(self, stream: CountingStream, *, precise: bool, path: str | None = None) -> None:
+    def _reader(self, source: Any, *, precise: bool, parse: pacsv.ParseOptions, skip_rows: int = 0) -> Any:
+        """Arrow's streaming reader over the records (None when there are none)."""
         column_types = {n: pa.binary() for n in self.names} if precise else arrow_types(self.specs)
+        try:
+            return pacsv.open_csv(
+                source,
+                read_options=pacsv.ReadOptions(
+                    column_names=self.names,
+                    block_size=BLOCK_SIZE,
+                    use_threads=READER_THREADS and not precise,
+                    skip_rows=skip_rows,
+                ),
+                parse_options=parse,
+                convert_options=pacsv.ConvertOptions(
+                    column_types=column_types,
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                    null_values=[""],
+                    true_values=_TRUE,
+                    false_values=_FALSE,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            if "Empty CSV file" in str(exc):  # a header (or a part) with no records: nothing to check
+                return None
+            raise
+
+    def _read(self, stream: CountingStream, *, precise: bool) -> None:
+        """One pass over a stream (an S3 object, a caller's file object, or the precise second pass)."""
         if precise:
 
             def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -313,41 +375,69 @@ class FileValidator:
             parse = pacsv.ParseOptions(invalid_row_handler=on_invalid)
         else:
             parse = pacsv.ParseOptions()
-        self.counted = path is None
-        try:
-            reader = pacsv.open_csv(
-                path if path is not None else pa.PythonFile(stream, mode="r"),
-                read_options=pacsv.ReadOptions(
-                    column_names=self.names,
-                    block_size=BLOCK_SIZE,
-                    use_threads=READER_THREADS and not precise,
-                    skip_rows=1 if path is not None else 0,  # a native read starts at the header line
-                ),
-                parse_options=parse,
-                convert_options=pacsv.ConvertOptions(
-                    column_types=column_types,
-                    strings_can_be_null=True,
-                    quoted_strings_can_be_null=True,
-                    null_values=[""],
-                    true_values=_TRUE,
-                    false_values=_FALSE,
-                ),
-            )
-        except pa.ArrowInvalid as exc:
-            if "Empty CSV file" in str(exc):  # a header and no records: nothing to check
-                return
-            raise
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="validate-keys") as pool:
-            self._pool = pool
-            for batch in read_ahead(reader):
-                if precise:
-                    typed, bad = self._convert(batch)
-                else:
-                    typed, bad = batch, {}
-                self._consume(typed, bad)
-                self.rows += batch.num_rows
+        self.counted = True
+        part = self._new_part()
+        reader = self._reader(pa.PythonFile(stream, mode="r"), precise=precise, parse=parse)
+        if reader is None:
+            return
+        for batch in read_ahead(reader):
+            typed, bad = self._convert(part, batch) if precise else (batch, {})
+            self._consume(part, typed, bad)
+            part.rows += batch.num_rows
 
-    def _convert(self, batch: pa.RecordBatch) -> tuple[pa.RecordBatch, dict[str, npt.NDArray[np.bool_]]]:
+    def _read_parts(self, path: Path, data_start: int) -> None:
+        """A local file, read natively by Arrow; a big one in parts side by side, one per core, each part
+        parsing and checking its own rows (the checks release the GIL), merged in file order at the end."""
+        bounds = self._part_bounds(path, data_start)
+        if len(bounds) == 2:
+            part = self._new_part()
+            reader = self._reader(str(path), precise=False, parse=pacsv.ParseOptions(), skip_rows=1)
+            for batch in read_ahead(reader) if reader is not None else ():
+                self._consume(part, batch, {})
+                part.rows += batch.num_rows
+            return
+        parts = [self._new_part() for _ in bounds[1:]]
+        stop = threading.Event()
+        with ThreadPoolExecutor(len(parts), thread_name_prefix="validate-part") as pool:
+            futures = [
+                pool.submit(self._read_range, part, path, start, end, stop)
+                for part, start, end in zip(parts, bounds, bounds[1:], strict=False)
+            ]
+            try:
+                for future in futures:
+                    future.result()
+            finally:
+                stop.set()  # a part that failed (ArrowInvalid: the precise pass follows) stops the others
+
+    def _read_range(self, part: _Part, path: Path, start: int, end: int, stop: threading.Event) -> None:
+        with ByteRange(path, start, end) as source:
+            reader = self._reader(pa.PythonFile(source, mode="r"), precise=False, parse=pacsv.ParseOptions())
+            for batch in reader if reader is not None else ():
+                if stop.is_set():
+                    return
+                self._consume(part, batch, {})
+                part.rows += batch.num_rows
+
+    def _part_bounds(self, path: Path, data_start: int) -> list[int]:
+        """Byte offsets splitting the records into parts at line feeds (where Arrow's own chunker splits:
+        the fast path reads values without line breaks; a quoted one sends the file to the precise pass)."""
+        size = path.stat().st_size
+        count = max(1, min(available_cores(), (size - data_start) // PART_MIN_BYTES))
+        bounds = [data_start]
+        if count > 1 and self.line_endings != "CR":
+            with path.open("rb") as fh:
+                for j in range(1, count):
+                    fh.seek(data_start + (size - data_start) * j // count)
+                    chunk = fh.read(1 << 20)
+                    cut = chunk.find(b"\n")
+                    at = fh.tell() - len(chunk) + cut + 1
+                    if cut >= 0 and bounds[-1] < at < size:
+                        bounds.append(at)
+        return [*bounds, size]
+
+    def _convert(
+        self, part: _Part, batch: pa.RecordBatch
+    ) -> tuple[pa.RecordBatch, dict[str, npt.NDArray[np.bool_]]]:
         """Bytes -> typed columns; values that don't convert are reported and become null."""
         arrays = []
         bad: dict[str, npt.NDArray[np.bool_]] = {}
@@ -356,7 +446,7 @@ class FileValidator:
             try:
                 text = col.cast(pa.string())
             except pa.ArrowInvalid:
-                text, mask = self._fix_utf8(col, i)
+                text, mask = self._fix_utf8(part, col, i)
                 bad[spec.name] = mask
             if spec.avro_type == "string":
                 arrays.append(text)
@@ -380,6 +470,7 @@ class FileValidator:
                 converted = converted.cast(_ARROW[spec.avro_type], safe=False)
             if bad_here.any():
                 self._report_values(
+                    part,
                     spec,
                     i,
                     text,
@@ -393,7 +484,7 @@ class FileValidator:
             arrays.append(converted)
         return pa.RecordBatch.from_arrays(arrays, names=self.names), bad
 
-    def _fix_utf8(self, col: pa.Array, index: int) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
+    def _fix_utf8(self, part: _Part, col: pa.Array, index: int) -> tuple[pa.Array, npt.NDArray[np.bool_]]:
         values = col.to_pylist()
         mask = np.zeros(len(values), bool)
         out: list[str | None] = []
@@ -408,6 +499,7 @@ class FileValidator:
                 out.append(None)
         spec = self.specs[index]
         self._report_values(
+            part,
             spec,
             index,
             col,
@@ -419,8 +511,8 @@ class FileValidator:
         return pa.array(out, pa.string()), mask
 
     # ----------------------------------------------------------------------------------------- checks
-    def _consume(self, batch: pa.RecordBatch, bad: Mapping[str, npt.NDArray[np.bool_]]) -> None:
-        start = self.rows
+    def _consume(self, part: _Part, batch: pa.RecordBatch, bad: Mapping[str, npt.NDArray[np.bool_]]) -> None:
+        start = part.rows
         n = batch.num_rows
         cols = {name: batch.column(i) for i, name in enumerate(self.names)}
         for i, spec in enumerate(self.specs):
@@ -431,6 +523,7 @@ class FileValidator:
                     missing &= ~bad[spec.name]
                 if missing.any():
                     self._report_values(
+                        part,
                         spec,
                         i,
                         None,
@@ -439,18 +532,18 @@ class FileValidator:
                         "required value is empty",
                         f"give every record a {spec.name}" + (" (1-256 characters)" if spec.is_id else ""),
                     )
-            if spec.avro_type == "string" and spec.name not in _DICT_FIELDS.get(self.dataset_type, ()):
-                self._check_lengths(spec, i, col)  # key columns: checked on their dictionary
-                self._check_escaping(spec, i, col, escaped(col))
+            if spec.avro_type == "string":
+                self._check_lengths(part, spec, i, col)
+                self._check_escaping(part, spec, i, col)
             elif spec.is_timestamp:
-                self._check_timestamps(spec, i, col)
+                self._check_timestamps(part, spec, i, col)
         if self.dataset_type == "interactions":
-            self._aggregate_interactions(cols, start, n)
+            self._aggregate_interactions(part, cols, start, n)
         else:
             key = "USER_ID" if self.dataset_type == "users" else "ITEM_ID"
-            self.id_keys.append(hash_strings(cols[key]))
+            part.id_keys.append(hash_strings(cols[key]))
 
-    def _check_lengths(self, spec: FieldSpec, index: int, col: pa.Array) -> None:
+    def _check_lengths(self, part: _Part, spec: FieldSpec, index: int, col: pa.Array) -> None:
         if spec.is_id:
             limit, rule = LIMITS["id_chars"], "id_too_long"
         elif spec.textual:
@@ -461,16 +554,10 @@ class FileValidator:
             limit, rule = LIMITS["string_chars"], "string_too_long"
         else:
             return
-        values_of = col.dictionary if pa.types.is_dictionary(col.type) else col
-        offsets = np.frombuffer(
-            values_of.buffers()[1], np.int32, count=len(values_of) + 1, offset=values_of.offset * 4
-        )
-        if np.diff(offsets).max(initial=0) <= limit:  # bytes >= characters, so nothing can be too long
-            return
-        if values_of is not col:
-            col = col.dictionary_decode()
-            offsets = np.frombuffer(col.buffers()[1], np.int32, count=len(col) + 1, offset=col.offset * 4)
+        offsets = np.frombuffer(col.buffers()[1], np.int32, count=len(col) + 1, offset=col.offset * 4)
         byte_len = np.diff(offsets)
+        if byte_len.max(initial=0) <= limit:  # bytes >= characters, so nothing can be too long
+            return
         candidates = np.flatnonzero(byte_len > limit)
         values = col.take(pa.array(candidates)).to_pylist()
         too_long = np.zeros(len(col), bool)
@@ -480,6 +567,7 @@ class FileValidator:
                 too_long[j] = True
         what = "each |-separated value" if spec.categorical else "the value"
         self._report_values(
+            part,
             spec,
             index,
             col,
@@ -490,12 +578,14 @@ class FileValidator:
             + (" per |-separated value" if spec.categorical else ""),
         )
 
-    def _check_escaping(self, spec: FieldSpec, index: int, col: pa.Array, hits: pa.BooleanArray) -> None:
+    def _check_escaping(self, part: _Part, spec: FieldSpec, index: int, col: pa.Array) -> None:
         """A value holding \\" was almost surely written with backslash escapes, which RFC 4180 CSV (what
         Personalize reads) doesn't have: the value arrives mangled."""
-        if not hits.true_count:
+        hits = escaped(col)
+        if hits is None or not hits.true_count:
             return
         self._report_values(
+            part,
             spec,
             index,
             col,
@@ -505,7 +595,7 @@ class FileValidator:
             'write "" for a quote inside a quoted value, e.g. "say ""hi"""',
         )
 
-    def _check_timestamps(self, spec: FieldSpec, index: int, col: pa.Array) -> None:
+    def _check_timestamps(self, part: _Part, spec: FieldSpec, index: int, col: pa.Array) -> None:
         if col.null_count == len(col):
             return
         lo_hi = pc.min_max(col)
@@ -518,8 +608,8 @@ class FileValidator:
             plausible = values[(values >= 0) & (values <= limit)]
             lo, hi = (int(plausible.min()), int(plausible.max())) if len(plausible) else (None, None)
         if spec.name == "TIMESTAMP" and lo is not None and hi is not None:
-            self.time_min = lo if self.time_min is None else min(self.time_min, lo)
-            self.time_max = hi if self.time_max is None else max(self.time_max, hi)
+            part.time_min = lo if part.time_min is None else min(part.time_min, lo)
+            part.time_max = hi if part.time_max is None else max(part.time_max, hi)
         if values is None:
             return
         negative = values < 0
@@ -548,84 +638,56 @@ class FileValidator:
                 "write Unix epoch seconds of when the event happened",
             ),
         ):
-            self._report_values(spec, index, col, mask, rule, message, fix)
+            self._report_values(part, spec, index, col, mask, rule, message, fix)
 
-    def _aggregate_interactions(self, cols: Mapping[str, pa.Array], start: int, n: int) -> None:
-        row_hash: npt.NDArray[np.uint64] | None = None
+    def _aggregate_interactions(self, part: _Part, cols: Mapping[str, pa.Array], start: int, n: int) -> None:
         filt: npt.NDArray[np.bool_] | None = None
-        # the per-batch dictionaries (hashing every row) run side by side in the key pool
-        encoded = {
-            name: self._pool.submit(encode_keys, cols[name])
-            for name in _DICT_FIELDS["interactions"]
-            if name in cols
-        }
-        # EVENT_TYPE first: the --event-type filter must exist before users are counted
-        for name in sorted(self.names, key=lambda n: n != "EVENT_TYPE"):
-            col = cols[name]
-            if name in encoded:
-                col, idx, keys, part = encoded[name].result()
-                self._check_lengths(self.specs[self.names.index(name)], self.names.index(name), col)
-                quoted = escaped(col.dictionary)
-                if quoted.true_count:
-                    spec = self.specs[self.names.index(name)]
-                    rows_hit = pa.array(np.asarray(quoted)[idx])
-                    self._check_escaping(spec, self.names.index(name), col.dictionary_decode(), rows_hit)
-                if name == "EVENT_TYPE":
-                    e_vals = col.dictionary.to_pylist()
-                    for value, count in zip(e_vals, np.bincount(idx, minlength=len(e_vals)), strict=True):
-                        self.event_counts[value] = self.event_counts.get(value, 0) + int(count)
-                    if self.event_type is not None:
-                        filt = idx == (e_vals.index(self.event_type) if self.event_type in e_vals else -1)
-                elif name == "USER_ID":
-                    counts = np.bincount(idx, minlength=len(keys))
-                    if filt is not None:
-                        self.users.add(keys, counts, np.bincount(idx[filt], minlength=len(keys)))
-                    else:
-                        self.users.add(keys, counts)
-                else:
-                    self.items.add(keys)
-                for ref in self.refs:
-                    if ref.field == name:
-                        self._check_reference(ref, col, keys, idx, start)
-            elif pa.types.is_string(col.type):
-                part = hash_strings(col)
-            else:
-                bits = numeric_bits(col)
-                part = spread_numeric(bits) if row_hash is None else bits
-            row_hash = part if row_hash is None else combine(row_hash, part)
-        self.filtered_rows += int(filt.sum()) if filt is not None else n
-        assert row_hash is not None
-        self.dups.add(mix(row_hash), start)
+        row_hash = np.zeros(n, np.uint64)
+        hashes = {name: hash_strings(col) for name, col in cols.items() if pa.types.is_string(col.type)}
+        if "EVENT_TYPE" in hashes:
+            events = hashes["EVENT_TYPE"]
+            known = part.events.size
+            part.events.add(events)
+            if part.events.size > known:  # a new event type: remember its name (nulls count as "")
+                keys, first = np.unique(events, return_index=True)
+                for key, row in zip(keys.tolist(), first.tolist(), strict=True):
+                    if key not in part.event_names:
+                        part.event_names[key] = cols["EVENT_TYPE"][row].as_py() or ""
+            if self._event_filter is not None:
+                filt = events == np.uint64(self._event_filter)
+        if "USER_ID" in hashes:
+            part.users.add(hashes["USER_ID"], filt)
+        if "ITEM_ID" in hashes:
+            part.items.add(hashes["ITEM_ID"])
+        for ref in self.refs:
+            if ref.field in hashes:
+                self._check_reference(part, ref, cols[ref.field], hashes[ref.field], start)
+        for name in self.names:
+            combine(row_hash, hashes[name] if name in hashes else numeric_bits(cols[name]))
+        part.filtered_rows += int(filt.sum()) if filt is not None else n
+        self.dups.add(mix(row_hash), start, part.index)
 
     def _check_reference(
-        self,
-        ref: _Refs,
-        enc: pa.DictionaryArray,
-        keys: npt.NDArray[np.uint64],
-        idx: npt.NDArray[np.int32],
-        start: int,
+        self, part: _Part, ref: _Refs, col: pa.Array, hashes: npt.NDArray[np.uint64], start: int
     ) -> None:
-        if len(ref.keys) == 0:
-            missing = np.ones(len(keys), bool)
-        else:
-            pos = np.minimum(np.searchsorted(ref.keys, keys), len(ref.keys) - 1)
-            missing = ref.keys[pos] != keys
-        if not missing.any():
+        missing = ~ref.table.contains(hashes)
+        rows = int(np.count_nonzero(missing))
+        if not rows:
             return
-        rows = int(np.bincount(idx, minlength=len(keys))[missing].sum())
-        ref.missing_rows += rows
-        self.c.tally(self.file, ref.rule, "warning", rows)
-        room = self.c.room(self.file, ref.rule)
+        part.ref_missing[ref.field] += rows
+        part.c.tally(self.file, ref.rule, "warning", rows)
+        room = part.c.room(self.file, ref.rule)
         if room <= 0:
             return
-        col = self.names.index(ref.field)
-        for k in np.flatnonzero(missing)[:room]:
-            record = start + int(np.argmax(idx == k))
-            value = enc.dictionary[int(k)].as_py()
-            self.c.example(
+        hit = np.flatnonzero(missing)
+        _, first = np.unique(hashes[hit], return_index=True)  # one example per value, in file order
+        column = self.names.index(ref.field)
+        for j in np.sort(hit[first])[:room]:
+            value = col[int(j)].as_py()
+            part.c.example(
                 self._problem(
                     None,
-                    col + 1,
+                    column + 1,
                     ref.field,
                     ref.rule,
                     value,
@@ -634,11 +696,12 @@ class FileValidator:
                     f"add {value!r} to {ref.other_file} or drop its interactions",
                     "warning",
                 ),
-                record,
+                start + int(j),
             )
 
     def _report_values(
         self,
+        part: _Part,
         spec: FieldSpec,
         index: int,
         col: pa.Array | None,
@@ -651,15 +714,15 @@ class FileValidator:
         count = int(mask.sum())
         if not count:
             return
-        self.c.tally(self.file, rule, severity, count)
-        room = self.c.room(self.file, rule)
+        part.c.tally(self.file, rule, severity, count)
+        room = part.c.room(self.file, rule)
         if room <= 0:
             return
         for j in np.flatnonzero(mask)[:room]:
             value = None if col is None else col[int(j)].as_py()
-            self.c.example(
+            part.c.example(
                 self._problem(None, index + 1, spec.name, rule, value, message, fix, severity),
-                self.rows + int(j),
+                part.rows + int(j),
             )
 
     def _problem(
@@ -702,7 +765,29 @@ class FileValidator:
         return None, None
 
     # ----------------------------------------------------------------------------------------- finish
+    def _merge_parts(self) -> None:
+        """The parts' findings as the whole file's: record numbers offset by the rows of earlier parts."""
+        self.offsets: list[int] = []
+        self.rows = 0
+        for part in self.parts:
+            self.offsets.append(self.rows)
+            self.c.merge(part.c, record_offset=self.rows)
+            self.rows += part.rows
+        times = [(p.time_min, p.time_max) for p in self.parts if p.time_min is not None]
+        self.time_min = min(t for t, _ in times) if times else None
+        self.time_max = max(t for _, t in times if t is not None) if times else None
+        self.filtered_rows = sum(p.filtered_rows for p in self.parts)
+        self.id_keys = [keys for p in self.parts for keys in p.id_keys]
+        self.ref_missing = {ref.field: sum(p.ref_missing[ref.field] for p in self.parts) for ref in self.refs}
+        self.event_counts: dict[str, int] = {}
+        for part in self.parts:
+            keys, (counts,) = part.events.result()
+            for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
+                name = part.event_names[key]
+                self.event_counts[name] = self.event_counts.get(name, 0) + count
+
     def _finish(self, stream: CountingStream, stats: FileStats) -> None:
+        self._merge_parts()
         stats.rows = self.rows
         ncols = len(self.names)
         for rule, count in self.invalid_counts.items():
@@ -784,14 +869,15 @@ class FileValidator:
         )
 
     def _finish_interactions(self, info: dict[str, Any]) -> None:
-        # the three merges are independent sorts/hash-groupings that release the GIL: run them side by side
-        with ThreadPoolExecutor(max_workers=3, thread_name_prefix="validate-finish") as pool:
-            users = pool.submit(self.users.result)
-            items = pool.submit(self.items.result)
-            dups = pool.submit(self.dups.finish, self.c.max_examples)
-            user_keys, user_columns = users.result()
-            item_keys, _ = items.result()
+        # the duplicate search (a sort that releases the GIL) runs beside the merge of the parts' key tables
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="validate-finish") as pool:
+            dups = pool.submit(self.dups.finish, self.c.max_examples, self.offsets)
+            columns = 2 if self.event_type else 1
+            user_keys, user_columns = merge_counts([p.users.result() for p in self.parts], columns)
+            item_keys, _ = merge_counts([p.items.result() for p in self.parts], 0)
             dup_count, examples = dups.result()
+        if not user_columns:  # no records at all
+            user_columns = [np.zeros(0, np.int64)]
         user_counts = user_columns[0]
         user_filtered = user_columns[-1]  # the same column without an --event-type filter
         info["distinct_users"] = len(user_keys)
@@ -813,7 +899,7 @@ class FileValidator:
                 np.count_nonzero(~np.isin(user_keys if ref.field == "USER_ID" else item_keys, ref.keys))
             )
             info[f"{ref.rule}_distinct"] = missing
-            info[f"{ref.rule}_interactions"] = ref.missing_rows
+            info[f"{ref.rule}_interactions"] = self.ref_missing[ref.field]
         metadata = [n for n in self.names if n not in _INTERACTION_RESERVED]
         n_types = len([e for e in self.event_counts if e])
         if n_types + max(len(metadata) - 1, 0) > LIMITS["max_event_types_plus_metadata"]:

@@ -94,12 +94,14 @@ class ProblemCollector:
         self.tally(problem.file, problem.rule, problem.severity, occurrences)
         self.example(problem, record)
 
-    def merge(self, other: ProblemCollector) -> None:
-        """Take over another collector's counts and examples (a file's, once its pass succeeded)."""
+    def merge(self, other: ProblemCollector, record_offset: int = 0) -> None:
+        """Take over another collector's counts and examples (a file's once its pass succeeded, or a part's:
+        its record numbers start at `record_offset` in the file)."""
         for (file, rule), n in other.counts.items():
             self.tally(file, rule, other.severities[(file, rule)], n)
         for pending in other._pending:
-            self.example(pending.problem, pending.record)
+            record = pending.record + record_offset if pending.record is not None else None
+            self.example(pending.problem, record)
 
     def pending_records(self, file: str) -> list[int]:
         return sorted({p.record for p in self._pending if p.problem.file == file and p.record is not None})

@@ -7,13 +7,14 @@ import io
 import queue
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from pipeline.validation.sources import Source
 
-__all__ = ["Reopened", "read_ahead"]
+__all__ = ["ByteRange", "Reopened", "read_ahead"]
 
 
 def read_ahead(reader: pacsv.CSVStreamingReader, depth: int = 3) -> Iterator[pa.RecordBatch]:
@@ -76,4 +77,30 @@ class Reopened(io.RawIOBase):
     def close(self) -> None:
         if not self.closed:
             self._source.close(self._raw)
+        super().close()
+
+
+class ByteRange(io.RawIOBase):
+    """Bytes [start, end) of a local file: one part of a file read in parts."""
+
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        super().__init__()
+        self._file = path.open("rb", buffering=0)
+        self._file.seek(start)
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        size = min(len(buffer), self._left)
+        if size <= 0:
+            return 0
+        got = self._file.readinto(memoryview(buffer)[:size]) or 0
+        self._left -= got
+        return got
+
+    def close(self) -> None:
+        if not self.closed:
+            self._file.close()
         super().close()

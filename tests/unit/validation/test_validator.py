@@ -15,9 +15,11 @@ import pytest
 
 from pipeline.paths import schema_dir
 from pipeline.validate import main
-from pipeline.validation import ValidationError, validate_directory, validate_file
-from pipeline.validation.aggregates import DuplicateFinder, KeyCounter
+from pipeline.validation import ValidationError, engine, validate_directory, validate_file
+from pipeline.validation.aggregates import DuplicateFinder, KeyTable, merge_counts
 from pipeline.validation.hashing import hash_strings
+from pipeline.validation.report import ProblemCollector
+from pipeline.validation.sources import open_source
 
 
 @pytest.fixture(scope="module")
@@ -271,14 +273,47 @@ def test_duplicate_finder_gives_the_same_answer_when_spilling_to_disk() -> None:
     assert answers[0] == answers[1] == (3, [(500, 10), (70_000, 10), (99_999, 5)])
 
 
-def test_key_counter_sums_counts_across_compactions() -> None:
-    counter = KeyCounter(columns=2)
+def test_duplicate_finder_numbers_records_across_parts_read_side_by_side() -> None:
+    rng = np.random.default_rng(4)
+    hashes = rng.integers(1, 2**62, 60_000).astype(np.uint64)
+    hashes[45_000] = hashes[7]  # part 1 repeats a row of part 0
+    hashes[50_000] = hashes[41_000]  # part 1 repeats its own row
+    answers = []
+    for spill_at in (10**9, 12_000):
+        finder = DuplicateFinder(spill_at=spill_at)
+        for start in range(0, 40_000, 10_000):  # the parts' batches arrive interleaved
+            finder.add(hashes[40_000 + start // 2 : 40_000 + start // 2 + 5_000], start // 2, part=1)
+            finder.add(hashes[start : start + 10_000], start, part=0)
+        answers.append(finder.finish(5, offsets=(0, 40_000)))
+    assert answers[0] == answers[1] == (2, [(45_000, 7), (50_000, 41_000)])
+
+
+def test_duplicate_finder_refuses_rows_out_of_order() -> None:
+    finder = DuplicateFinder()
+    finder.add(np.ones(10, np.uint64), 0)
+    with pytest.raises(ValueError, match="in order"):
+        finder.add(np.ones(10, np.uint64), 20)
+
+
+def test_key_table_counts_all_and_flagged_rows_while_growing() -> None:
+    table = KeyTable(columns=2, capacity=16)
+    keys = np.arange(1, 600_001, dtype=np.uint64)
     for _ in range(3):
-        keys = np.arange(600_000, dtype=np.uint64)
-        counter.add(keys, np.ones(len(keys), np.int64), np.full(len(keys), 2, np.int64))
-    keys, (ones, twos) = counter.result()
-    assert len(keys) == 600_000
-    assert set(ones.tolist()) == {3} and set(twos.tolist()) == {6}
+        table.add(keys, keys % 2 == 0)
+    found, (counts, flagged) = table.result()
+    order = np.argsort(found)
+    assert found[order].tolist() == keys.tolist()
+    assert set(counts.tolist()) == {3}
+    assert flagged[order][:4].tolist() == [0, 3, 0, 3]
+    assert table.contains(np.array([5, 600_001], np.uint64)).tolist() == [True, False]
+
+
+def test_merge_counts_sums_the_parts_per_key() -> None:
+    a = (np.array([1, 2], np.uint64), [np.array([5, 1], np.int64)])
+    b = (np.array([2, 3], np.uint64), [np.array([4, 7], np.int64)])
+    keys, (counts,) = merge_counts([a, b], 1)
+    assert dict(zip(keys.tolist(), counts.tolist(), strict=True)) == {1: 5, 2: 5, 3: 7}
+    assert sorted(merge_counts([(a[0], []), (b[0], [])], 0)[0].tolist()) == [1, 2, 3]
 
 
 HEADER = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE"
@@ -359,3 +394,50 @@ def test_every_skipped_row_is_counted_but_only_the_first_five_kept(schemas: Any)
     assert {c["rule"]: c["count"] for c in report.problem_counts} == {"wrong_column_count": 20}
     assert [(p.line, p.column) for p in report.problems] == [(i + 1, 6) for i in range(100, 105)]
     assert report.row_counts == {"interactions": 1480}
+
+
+def test_a_file_read_in_parts_side_by_side_reports_exactly_what_one_pass_does(
+    dataset_dir: Callable[..., Path], schemas: Any, data: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = data.interactions()
+    lines[3] = ",item-1,1600000001,View,"  # part 1: missing USER_ID
+    lines[1500] = "ghost-user,item-1,1600000002,View,"  # part 2: unknown user
+    lines[1600] = lines[10]  # part 2 repeats a row of part 1
+    lines[1601] = lines[1600]  # ... and then its own row
+    lines[1700] = "user-1,ghost-item,1600000003000,Purchase,"  # part 3: unknown item, milliseconds
+    lines[1900] = "user-2,item-2,,View,"  # part 3: missing TIMESTAMP
+    root = dataset_dir(interactions=lines)
+
+    def report(parts: int) -> dict[str, Any]:
+        monkeypatch.setattr(engine, "PART_MIN_BYTES", 1024 if parts > 1 else 1 << 40)
+        monkeypatch.setattr(engine, "available_cores", lambda: parts)
+        return validate_directory(str(root), schemas=schemas, event_type="View").to_json()
+
+    one_pass, in_parts = report(1), report(3)
+    assert in_parts == one_pass
+    assert {(p["rule"], p["line"]) for p in one_pass["problems"]} >= {
+        ("missing_value", 4),
+        ("unknown_user", 1501),
+        ("duplicate_interaction", 1601),
+        ("duplicate_interaction", 1602),
+        ("timestamp_in_milliseconds", 1701),
+        ("missing_value", 1901),
+    }
+
+
+def test_parts_split_at_line_feeds_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, schemas: Any
+) -> None:
+    path = tmp_path / "interactions.csv"
+    path.write_bytes(b"H\n" + b"a,b\n" * 1000)
+    monkeypatch.setattr(engine, "PART_MIN_BYTES", 1000)
+    monkeypatch.setattr(engine, "available_cores", lambda: 4)
+    validator = engine.FileValidator(
+        "interactions", schemas["interactions"], open_source(path), ProblemCollector()
+    )
+    validator.line_endings = "LF"
+    bounds = validator._part_bounds(path, 2)
+    assert len(bounds) == 5 and bounds[0] == 2 and bounds[-1] == path.stat().st_size
+    assert all(path.read_bytes()[b - 1 : b] == b"\n" for b in bounds[1:-1])
+    validator.line_endings = "CR"  # no line feeds to split at
+    assert validator._part_bounds(path, 2) == [2, path.stat().st_size]
