@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-__all__ = ["DuplicateFinder", "KeyTable", "merge_counts"]
+__all__ = ["DuplicateFinder", "KeyTable"]
 
 U64 = npt.NDArray[np.uint64]
 I64 = npt.NDArray[np.int64]
@@ -40,9 +42,13 @@ def _count(table: Any, stride: int, hashes: Any, flags: Any, start: int, room: i
     inserted = 0
     r = start
     n = hashes.shape[0]
+    last = np.uint64(0)
+    s = 0
     while r < n and inserted < room:
         h = hashes[r]
-        s = _slot(table, stride, h) * stride
+        if h != last:  # rows of one session share a user (and often an event type): no probe for repeats
+            s = _slot(table, stride, h) * stride
+            last = h
         if table[s] == 0:
             table[s] = h
             inserted += 1
@@ -62,6 +68,22 @@ def _rehash(old: Any, new: Any, stride: int) -> None:
             s = _slot(new, stride, h) * stride
             for c in range(stride):
                 new[s + c] = old[j + c]
+
+
+@_jit
+def _add_table(table: Any, other: Any, stride: int) -> int:
+    """Add another table's keys and counts; returns the keys new to this table."""
+    inserted = 0
+    for j in range(0, other.shape[0], stride):
+        h = other[j]
+        if h != 0:
+            s = _slot(table, stride, h) * stride
+            if table[s] == 0:
+                table[s] = h
+                inserted += 1
+            for c in range(1, stride):
+                table[s + c] += other[j + c]
+    return inserted
 
 
 @_jit
@@ -99,6 +121,12 @@ class KeyTable:
             row, inserted = _count(self._table, self._stride, hashes, flag_arr, row, self._room())
             self.size += inserted
 
+    def merge(self, other: KeyTable) -> None:
+        """Add another table's counts (the tables of the parts of one file)."""
+        while self._room() < other.size:
+            self._grow()
+        self.size += _add_table(self._table, other._table, self._stride)
+
     def contains(self, hashes: U64) -> npt.NDArray[np.bool_]:
         out = np.empty(len(hashes), np.bool_)
         _contains(self._table, self._stride, hashes, out)
@@ -111,17 +139,35 @@ class KeyTable:
         return used[:, 0].copy(), [used[:, c].astype(np.int64) for c in range(1, self._stride)]
 
 
-def merge_counts(parts: Sequence[tuple[U64, list[I64]]], columns: int) -> tuple[U64, list[I64]]:
-    """Sum the counts of several tables' results per key."""
-    if len(parts) == 1:
-        return parts[0]
-    keys = np.concatenate([k for k, _ in parts]) if parts else np.zeros(0, np.uint64)
-    if not columns:
-        return np.unique(keys), []
-    counts = {f"c{i}": np.concatenate([c[i] for _, c in parts]) for i in range(columns)}
-    table = pa.table({"k": keys} | counts)
-    grouped = table.group_by("k", use_threads=False).aggregate([(f"c{i}", "sum") for i in range(columns)])
-    return grouped.column("k").to_numpy(), [grouped.column(f"c{i}_sum").to_numpy() for i in range(columns)]
+def _sorted_copy(arrays: list[U64]) -> U64:
+    """The hashes sorted, in Arrow's pool: memory the parser already got from the OS, not fresh pages."""
+    total = sum(len(a) for a in arrays)
+    ordered = np.frombuffer(pa.allocate_buffer(max(total, 1) * 8), dtype=np.uint64)[:total]
+    at = 0
+    for a in arrays:
+        ordered[at : at + len(a)] = a
+        at += len(a)
+    ordered.sort()
+    return ordered
+
+
+def _repeated_values(runs: Sequence[U64], buckets: int = 64) -> tuple[int, U64]:
+    """(values equal to an earlier one, the repeated values sorted) over sorted runs. Hashes are uniform, so
+    their top bits cut every run into buckets of about equal size: each bucket's slices are merged by a
+    cache-sized sort, the buckets side by side (numpy's sort frees the GIL)."""
+    edges = np.arange(1, buckets, dtype=np.uint64) << np.uint64(64 - (buckets - 1).bit_length())
+    bounds = [np.concatenate(([0], np.searchsorted(run, edges), [len(run)])) for run in runs]
+
+    def bucket(b: int) -> tuple[int, U64]:
+        values = np.concatenate([run[bd[b] : bd[b + 1]] for run, bd in zip(runs, bounds, strict=True)])
+        values.sort()
+        repeat = values[1:] == values[:-1]
+        count = int(np.count_nonzero(repeat))
+        return count, np.unique(values[1:][repeat]) if count else np.zeros(0, np.uint64)
+
+    with ThreadPoolExecutor(os.cpu_count() or 1, thread_name_prefix="validate-dups") as pool:
+        found = list(pool.map(bucket, range(buckets)))
+    return sum(c for c, _ in found), np.concatenate([k for _, k in found])
 
 
 class DuplicateFinder:
@@ -142,6 +188,7 @@ class DuplicateFinder:
         self._filled: dict[int, int] = {}  # part -> rows in its last buffer
         self._spilled_rows: dict[int, int] = {}  # part -> rows already spilled
         self._held = 0
+        self._sorted: dict[int, U64] = {}  # part -> a sorted copy of its hashes, once the part is done
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._lock = threading.Lock()
 
@@ -172,6 +219,15 @@ class DuplicateFinder:
             buf[at : at + take] = hashes[done : done + take]
             self._filled[part] = at + take
             done += take
+
+    def seal(self, part: int) -> None:
+        """The part has all its rows: sort a copy of its hashes now, in the part's own thread (beside the
+        parts still reading), so that finishing is one merge of sorted runs."""
+        with self._lock:
+            if self._dir is not None:  # spilled: finish sorts partition files instead
+                return
+            arrays = self._held_arrays(part)
+        self._sorted[part] = _sorted_copy(arrays)
 
     def _held_arrays(self, part: int) -> list[U64]:
         bufs = self._buffers.get(part, [])
@@ -213,7 +269,7 @@ class DuplicateFinder:
             if self._dir is not None:
                 self._dir.cleanup()
                 self._dir = None
-            self._buffers, self._filled = {}, {}
+            self._buffers, self._filled, self._sorted = {}, {}, {}
 
     def _finish_in_memory(
         self, max_examples: int, offsets: Sequence[int]
@@ -222,21 +278,15 @@ class DuplicateFinder:
         total = sum(len(a) for _, arrays in parts for a in arrays)
         if not total:
             return 0, []
-        # the sorted copy lives in Arrow's pool: memory the parser already had from the OS, not fresh pages
-        storage = pa.allocate_buffer(total * 8)
-        ordered = np.frombuffer(storage, dtype=np.uint64)
-        at = 0
-        for _, arrays in parts:
-            for a in arrays:
-                ordered[at : at + len(a)] = a
-                at += len(a)
-        ordered.sort()
-        repeat = ordered[1:] == ordered[:-1]
-        count = int(np.count_nonzero(repeat))
+        sealed = [self._sorted.get(part) for part in sorted(self._buffers)]
+        runs = tuple(
+            run if run is not None else _sorted_copy(arrays)
+            for run, (_, arrays) in zip(sealed, parts, strict=True)
+        )
+        count, keys = _repeated_values(runs)
+        self._sorted = {}
         if not count:
             return 0, []
-        keys = np.unique(ordered[1:][repeat])
-        del ordered, storage
         firsts: dict[int, int] = {}
         examples: list[tuple[int, int]] = []
         for offset, arrays in parts:  # in file order, so the first occurrence is met first

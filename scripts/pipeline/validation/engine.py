@@ -1,11 +1,13 @@
 """The streaming file validator.
 
-Fast path (every valid file): Arrow's streaming CSV reader parses typed batches in a producer thread while
-this thread checks the previous batch with vectorised Arrow/numpy operations, so checking overlaps parsing.
-Per batch: nulls and lengths from the Arrow buffers, timestamp min/max, per-batch dictionaries of USER_ID,
-ITEM_ID and EVENT_TYPE whose 64-bit hashes are merged into per-key counters (memory grows with distinct
-users and items), and a 64-bit hash of every row for exact-duplicate detection (8 bytes a row, spilled to
-disk past 16 M rows; one vectorised sort at the end).
+Fast path (every valid file): Arrow's streaming CSV reader parses typed batches and each batch is checked
+with vectorised Arrow/numpy operations and compiled (numba) loops. A local file of 32 MB or more is split at
+line feeds into parts read side by side (two per core), each part parsing and checking its own rows; the
+parts merge in file order. Smaller files and streams (S3) are one part, parsed ahead in a producer thread.
+Per batch: nulls and lengths from the Arrow buffers, timestamp min/max, a 64-bit hash of every USER_ID,
+ITEM_ID and EVENT_TYPE counted in per-key tables (memory grows with distinct users and items), and a 64-bit
+hash of every row for exact-duplicate detection (8 bytes a row, spilled to disk past 16 M rows; each part
+sorts its hashes when done, and the sorted runs are merged in buckets at the end).
 
 Precise path (only when Arrow rejects something: a bad number, bad UTF-8, wrong column count, broken
 quoting): the file is read again with every column as bytes, columns are converted with vectorised checks,
@@ -34,7 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from pipeline.validation.aggregates import DuplicateFinder, KeyTable, merge_counts
+from pipeline.validation.aggregates import DuplicateFinder, KeyTable
 from pipeline.validation.columns import (
     distribution,
     escaped,
@@ -42,18 +44,22 @@ from pipeline.validation.columns import (
     numeric_bits,
     parse_or_none,
 )
-from pipeline.validation.hashing import combine, hash_strings, mix
+from pipeline.validation.hashing import Scratch, combine, hash_strings, mix
 from pipeline.validation.report import Problem, ProblemCollector, Severity, shorten
 from pipeline.validation.schema_check import FieldSpec, field_specs
 from pipeline.validation.sources import CountingStream, Source, count_breaks
-from pipeline.validation.streaming import ByteRange, Reopened, read_ahead
+from pipeline.validation.streaming import Reopened, line_chunks, read_ahead
 
 __all__ = ["BLOCK_SIZE", "LIMITS", "FileStats", "FileValidator", "arrow_types"]
 
-BLOCK_SIZE = 2 << 20
+BLOCK_SIZE = 4 << 20
 READER_THREADS = False  # one parser thread; the other core checks (Arrow's pool would oversubscribe 2 cores)
-# A local file this big is read as one part per core, side by side (each part parses and checks its rows).
+# A local file this big is read in parts side by side (each part parses and checks its own rows); two parts
+# per core, so that while one part's thread runs Python between Arrow and compiled steps (holding the GIL),
+# another part's can parse.
 PART_MIN_BYTES = 32 << 20
+PARTS_PER_CORE = 2
+CHUNK_BYTES = 8 << 20  # a part is read in chunks this big, each parsed in place
 LIMITS = {
     "id_chars": 256,
     "categorical_chars": 1000,
@@ -141,6 +147,7 @@ class _Part:
     filtered_rows: int = 0
     id_keys: list[npt.NDArray[np.uint64]] = field(default_factory=list)
     ref_missing: dict[str, int] = field(default_factory=dict)
+    scratch: Scratch = field(default_factory=Scratch)
 
 
 class FileValidator:
@@ -395,6 +402,7 @@ class FileValidator:
             for batch in read_ahead(reader) if reader is not None else ():
                 self._consume(part, batch, {})
                 part.rows += batch.num_rows
+            self.dups.seal(part.index)
             return
         parts = [self._new_part() for _ in bounds[1:]]
         stop = threading.Event()
@@ -410,19 +418,20 @@ class FileValidator:
                 stop.set()  # a part that failed (ArrowInvalid: the precise pass follows) stops the others
 
     def _read_range(self, part: _Part, path: Path, start: int, end: int, stop: threading.Event) -> None:
-        with ByteRange(path, start, end) as source:
-            reader = self._reader(pa.PythonFile(source, mode="r"), precise=False, parse=pacsv.ParseOptions())
+        for chunk in line_chunks(path, start, end, CHUNK_BYTES):
+            reader = self._reader(pa.BufferReader(chunk), precise=False, parse=pacsv.ParseOptions())
             for batch in reader if reader is not None else ():
                 if stop.is_set():
                     return
                 self._consume(part, batch, {})
                 part.rows += batch.num_rows
+        self.dups.seal(part.index)
 
     def _part_bounds(self, path: Path, data_start: int) -> list[int]:
         """Byte offsets splitting the records into parts at line feeds (where Arrow's own chunker splits:
         the fast path reads values without line breaks; a quoted one sends the file to the precise pass)."""
         size = path.stat().st_size
-        count = max(1, min(available_cores(), (size - data_start) // PART_MIN_BYTES))
+        count = max(1, min(PARTS_PER_CORE * available_cores(), (size - data_start) // PART_MIN_BYTES))
         bounds = [data_start]
         if count > 1 and self.line_endings != "CR":
             with path.open("rb") as fh:
@@ -602,17 +611,19 @@ class FileValidator:
         lo, hi = lo_hi["min"].as_py(), lo_hi["max"].as_py()
         limit = self.future_limit
         values: npt.NDArray[np.int64] | None = None
+        valid: npt.NDArray[np.bool_] | None = None
         if lo < 0 or hi > limit:  # the summary's time range covers plausible values only
-            values = col.to_numpy(zero_copy_only=False)
-            values = np.nan_to_num(values, nan=0).astype(np.int64) if col.null_count else values
-            plausible = values[(values >= 0) & (values <= limit)]
+            values = col.fill_null(-1).to_numpy() if col.null_count else col.to_numpy()
+            # a missing value (reported as such) is neither negative nor part of the time range
+            valid = np.asarray(col.is_valid()) if col.null_count else np.ones(len(values), bool)
+            plausible = values[valid & (values >= 0) & (values <= limit)]
             lo, hi = (int(plausible.min()), int(plausible.max())) if len(plausible) else (None, None)
         if spec.name == "TIMESTAMP" and lo is not None and hi is not None:
             part.time_min = lo if part.time_min is None else min(part.time_min, lo)
             part.time_max = hi if part.time_max is None else max(part.time_max, hi)
-        if values is None:
+        if values is None or valid is None:
             return
-        negative = values < 0
+        negative = (values < 0) & valid
         ms = (values > limit) & (values // 1000 <= limit) & (values // 1000 >= 10**8)
         us = (values > limit) & ~ms & (values // 10**6 <= limit) & (values // 10**6 >= 10**8)
         future = (values > limit) & ~ms & ~us
@@ -642,8 +653,13 @@ class FileValidator:
 
     def _aggregate_interactions(self, part: _Part, cols: Mapping[str, pa.Array], start: int, n: int) -> None:
         filt: npt.NDArray[np.bool_] | None = None
-        row_hash = np.zeros(n, np.uint64)
-        hashes = {name: hash_strings(col) for name, col in cols.items() if pa.types.is_string(col.type)}
+        row_hash = part.scratch.get("row", n, np.uint64)
+        row_hash[:] = 0
+        hashes = {
+            name: hash_strings(col, part.scratch, name)
+            for name, col in cols.items()
+            if pa.types.is_string(col.type)
+        }
         if "EVENT_TYPE" in hashes:
             events = hashes["EVENT_TYPE"]
             known = part.events.size
@@ -872,12 +888,13 @@ class FileValidator:
         # the duplicate search (a sort that releases the GIL) runs beside the merge of the parts' key tables
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="validate-finish") as pool:
             dups = pool.submit(self.dups.finish, self.c.max_examples, self.offsets)
-            columns = 2 if self.event_type else 1
-            user_keys, user_columns = merge_counts([p.users.result() for p in self.parts], columns)
-            item_keys, _ = merge_counts([p.items.result() for p in self.parts], 0)
+            users, items = self.parts[0].users, self.parts[0].items
+            for part in self.parts[1:]:
+                users.merge(part.users)
+                items.merge(part.items)
+            user_keys, user_columns = users.result()
+            item_keys, _ = items.result()
             dup_count, examples = dups.result()
-        if not user_columns:  # no records at all
-            user_columns = [np.zeros(0, np.int64)]
         user_counts = user_columns[0]
         user_filtered = user_columns[-1]  # the same column without an --event-type filter
         info["distinct_users"] = len(user_keys)

@@ -16,10 +16,11 @@ import pytest
 from pipeline.paths import schema_dir
 from pipeline.validate import main
 from pipeline.validation import ValidationError, engine, validate_directory, validate_file
-from pipeline.validation.aggregates import DuplicateFinder, KeyTable, merge_counts
+from pipeline.validation.aggregates import DuplicateFinder, KeyTable
 from pipeline.validation.hashing import hash_strings
 from pipeline.validation.report import ProblemCollector
 from pipeline.validation.sources import open_source
+from pipeline.validation.streaming import line_chunks
 
 
 @pytest.fixture(scope="module")
@@ -284,6 +285,7 @@ def test_duplicate_finder_numbers_records_across_parts_read_side_by_side() -> No
         for start in range(0, 40_000, 10_000):  # the parts' batches arrive interleaved
             finder.add(hashes[40_000 + start // 2 : 40_000 + start // 2 + 5_000], start // 2, part=1)
             finder.add(hashes[start : start + 10_000], start, part=0)
+        finder.seal(1)  # part 1 sorted as soon as it is done (part 0 at the end)
         answers.append(finder.finish(5, offsets=(0, 40_000)))
     assert answers[0] == answers[1] == (2, [(45_000, 7), (50_000, 41_000)])
 
@@ -308,12 +310,15 @@ def test_key_table_counts_all_and_flagged_rows_while_growing() -> None:
     assert table.contains(np.array([5, 600_001], np.uint64)).tolist() == [True, False]
 
 
-def test_merge_counts_sums_the_parts_per_key() -> None:
-    a = (np.array([1, 2], np.uint64), [np.array([5, 1], np.int64)])
-    b = (np.array([2, 3], np.uint64), [np.array([4, 7], np.int64)])
-    keys, (counts,) = merge_counts([a, b], 1)
-    assert dict(zip(keys.tolist(), counts.tolist(), strict=True)) == {1: 5, 2: 5, 3: 7}
-    assert sorted(merge_counts([(a[0], []), (b[0], [])], 0)[0].tolist()) == [1, 2, 3]
+def test_key_tables_of_parts_merge_into_one() -> None:
+    first, second = KeyTable(columns=2), KeyTable(columns=2)
+    first.add(np.array([1, 2, 2], np.uint64), np.array([True, False, True]))
+    second.add(np.arange(2, 5000, dtype=np.uint64), np.zeros(4998, bool))
+    first.merge(second)
+    keys, (counts, flagged) = first.result()
+    found = dict(zip(keys.tolist(), zip(counts.tolist(), flagged.tolist(), strict=True), strict=True))
+    assert len(found) == 4999 and first.size == 4999
+    assert found[1] == (1, 1) and found[2] == (3, 1) and found[4999] == (1, 0)
 
 
 HEADER = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE"
@@ -411,6 +416,8 @@ def test_a_file_read_in_parts_side_by_side_reports_exactly_what_one_pass_does(
     def report(parts: int) -> dict[str, Any]:
         monkeypatch.setattr(engine, "PART_MIN_BYTES", 1024 if parts > 1 else 1 << 40)
         monkeypatch.setattr(engine, "available_cores", lambda: parts)
+        monkeypatch.setattr(engine, "PARTS_PER_CORE", 1)
+        monkeypatch.setattr(engine, "CHUNK_BYTES", 4096)  # several chunks per part
         return validate_directory(str(root), schemas=schemas, event_type="View").to_json()
 
     one_pass, in_parts = report(1), report(3)
@@ -432,6 +439,7 @@ def test_parts_split_at_line_feeds_only(
     path.write_bytes(b"H\n" + b"a,b\n" * 1000)
     monkeypatch.setattr(engine, "PART_MIN_BYTES", 1000)
     monkeypatch.setattr(engine, "available_cores", lambda: 4)
+    monkeypatch.setattr(engine, "PARTS_PER_CORE", 1)
     validator = engine.FileValidator(
         "interactions", schemas["interactions"], open_source(path), ProblemCollector()
     )
@@ -441,3 +449,27 @@ def test_parts_split_at_line_feeds_only(
     assert all(path.read_bytes()[b - 1 : b] == b"\n" for b in bounds[1:-1])
     validator.line_endings = "CR"  # no line feeds to split at
     assert validator._part_bounds(path, 2) == [2, path.stat().st_size]
+
+
+@pytest.mark.parametrize("size", [7, 64, 4096])
+def test_line_chunks_end_at_line_feeds_and_lose_no_byte(tmp_path: Path, size: int) -> None:
+    path = tmp_path / "data.csv"
+    body = b"".join(b"x" * (i % 23) + b"\n" for i in range(300)) + b"no line feed at the end"
+    path.write_bytes(b"header\n" + body)
+    chunks = [bytes(c) for c in line_chunks(path, 7, len(body) + 7, size)]
+    assert b"".join(chunks) == body
+    assert all(c.endswith(b"\n") for c in chunks[:-1])
+
+
+def test_a_missing_timestamp_beside_an_implausible_one_stays_out_of_the_time_range(
+    dataset_dir: Callable[..., Path], schemas: Any, data: SimpleNamespace
+) -> None:
+    lines = data.interactions()
+    lines[5] = "user-1,item-1,,View,"
+    lines[6] = "user-1,item-1,1600000003000,View,"
+    report = validate_directory(str(dataset_dir(interactions=lines)), schemas=schemas)
+    assert report.summary["files"]["interactions.csv"]["time_range"]["min"] >= data.base_ts
+    assert {(p.rule, p.line) for p in report.problems} == {
+        ("missing_value", 6),
+        ("timestamp_in_milliseconds", 7),
+    }
