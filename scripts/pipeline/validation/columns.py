@@ -10,7 +10,9 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["distribution", "escaped", "iso", "numeric_bits", "parse_or_none"]
+from pipeline.validation.hashing import combine, combine_masked
+
+__all__ = ["distribution", "escaped", "fold_numeric", "iso", "parse_or_none"]
 
 # A backslash somewhere before a quote: what Arrow (like any RFC 4180 reader) leaves of \\" escapes.
 _BACKSLASH_QUOTE = r'\\.*"'
@@ -33,21 +35,27 @@ def escaped(values: pa.Array) -> pa.BooleanArray | None:
     return pc.match_substring_regex(values, _BACKSLASH_QUOTE)
 
 
-def numeric_bits(col: pa.Array) -> npt.NDArray[np.unsignedinteger]:
-    """The raw bits of a numeric/boolean column (zero-copy when there are no nulls); nulls get a pattern
-    no CSV value produces (a NaN payload / the minimum integer) so they differ from every value."""
+def fold_numeric(h: npt.NDArray[np.uint64], col: pa.Array) -> None:
+    """Fold a numeric/boolean column's raw bits into row hashes (zero-copy); a null folds a pattern no CSV
+    value produces (a NaN payload / the minimum integer / 2 for booleans), so it differs from every value."""
     if pa.types.is_boolean(col.type):
-        return np.asarray(col.cast(pa.int8()).fill_null(2).to_numpy(zero_copy_only=False), dtype=np.uint8)
-    if col.null_count:
-        if pa.types.is_floating(col.type):
-            sentinel = np.array([0x7FC0_0123], np.uint32).view(np.float32)[0]
-            if col.type.bit_width == 64:
-                sentinel = np.array([0x7FF8_0000_0000_0123], np.uint64).view(np.float64)[0]
-            col = col.fill_null(pa.scalar(sentinel, col.type))
-        else:
-            col = col.fill_null(pa.scalar(-(2 ** (col.type.bit_width - 1)), col.type))
+        combine(
+            h, np.asarray(col.cast(pa.int8()).fill_null(2).to_numpy(zero_copy_only=False), dtype=np.uint8)
+        )
+        return
     width = col.type.bit_width // 8
-    return np.frombuffer(col.buffers()[1], dtype=f"<u{width}", count=len(col), offset=col.offset * width)
+    bits = np.frombuffer(col.buffers()[1], dtype=f"<u{width}", count=len(col), offset=col.offset * width)
+    if col.null_count:
+        combine_masked(h, bits, col.buffers()[0], col.offset, _missing_bits(col.type))
+    else:
+        combine(h, bits)
+
+
+def _missing_bits(dtype: pa.DataType) -> int:
+    """The bit pattern a null stands for: a NaN payload for floats, the minimum integer otherwise."""
+    if pa.types.is_floating(dtype):
+        return 0x7FC0_0123 if dtype.bit_width == 32 else 0x7FF8_0000_0000_0123
+    return 1 << (dtype.bit_width - 1)
 
 
 def parse_or_none(value: str | None, avro_type: str) -> float | int | None:

@@ -40,11 +40,11 @@ from pipeline.validation.aggregates import DuplicateFinder, KeyTable
 from pipeline.validation.columns import (
     distribution,
     escaped,
+    fold_numeric,
     iso,
-    numeric_bits,
     parse_or_none,
 )
-from pipeline.validation.hashing import Scratch, combine, hash_strings, mix
+from pipeline.validation.hashing import Scratch, combine, hash_column, hash_strings, mix
 from pipeline.validation.report import Problem, ProblemCollector, Severity, shorten
 from pipeline.validation.schema_check import FieldSpec, field_specs
 from pipeline.validation.sources import CountingStream, Source, count_breaks
@@ -524,6 +524,16 @@ class FileValidator:
         start = part.rows
         n = batch.num_rows
         cols = {name: batch.column(i) for i, name in enumerate(self.names)}
+        # interactions hash every string column (row hashes); the same pass measures lengths and finds quotes
+        hashed = (
+            {
+                name: hash_column(col, part.scratch, name)
+                for name, col in cols.items()
+                if pa.types.is_string(col.type)
+            }
+            if self.dataset_type == "interactions"
+            else {}
+        )
         for i, spec in enumerate(self.specs):
             col = cols[spec.name]
             if not spec.nullable and col.null_count:
@@ -542,17 +552,21 @@ class FileValidator:
                         f"give every record a {spec.name}" + (" (1-256 characters)" if spec.is_id else ""),
                     )
             if spec.avro_type == "string":
-                self._check_lengths(part, spec, i, col)
-                self._check_escaping(part, spec, i, col)
+                stats = hashed.get(spec.name)
+                self._check_lengths(part, spec, i, col, stats.longest if stats is not None else None)
+                if stats is None or stats.has_quote:
+                    self._check_escaping(part, spec, i, col)
             elif spec.is_timestamp:
                 self._check_timestamps(part, spec, i, col)
         if self.dataset_type == "interactions":
-            self._aggregate_interactions(part, cols, start, n)
+            self._aggregate_interactions(part, cols, start, n, {k: v.hashes for k, v in hashed.items()})
         else:
             key = "USER_ID" if self.dataset_type == "users" else "ITEM_ID"
             part.id_keys.append(hash_strings(cols[key]))
 
-    def _check_lengths(self, part: _Part, spec: FieldSpec, index: int, col: pa.Array) -> None:
+    def _check_lengths(
+        self, part: _Part, spec: FieldSpec, index: int, col: pa.Array, longest: int | None = None
+    ) -> None:
         if spec.is_id:
             limit, rule = LIMITS["id_chars"], "id_too_long"
         elif spec.textual:
@@ -563,9 +577,11 @@ class FileValidator:
             limit, rule = LIMITS["string_chars"], "string_too_long"
         else:
             return
+        if longest is not None and longest <= limit:  # bytes >= characters, so nothing can be too long
+            return
         offsets = np.frombuffer(col.buffers()[1], np.int32, count=len(col) + 1, offset=col.offset * 4)
         byte_len = np.diff(offsets)
-        if byte_len.max(initial=0) <= limit:  # bytes >= characters, so nothing can be too long
+        if byte_len.max(initial=0) <= limit:
             return
         candidates = np.flatnonzero(byte_len > limit)
         values = col.take(pa.array(candidates)).to_pylist()
@@ -651,15 +667,17 @@ class FileValidator:
         ):
             self._report_values(part, spec, index, col, mask, rule, message, fix)
 
-    def _aggregate_interactions(self, part: _Part, cols: Mapping[str, pa.Array], start: int, n: int) -> None:
+    def _aggregate_interactions(
+        self,
+        part: _Part,
+        cols: Mapping[str, pa.Array],
+        start: int,
+        n: int,
+        hashes: Mapping[str, npt.NDArray[np.uint64]],
+    ) -> None:
         filt: npt.NDArray[np.bool_] | None = None
         row_hash = part.scratch.get("row", n, np.uint64)
         row_hash[:] = 0
-        hashes = {
-            name: hash_strings(col, part.scratch, name)
-            for name, col in cols.items()
-            if pa.types.is_string(col.type)
-        }
         if "EVENT_TYPE" in hashes:
             events = hashes["EVENT_TYPE"]
             known = part.events.size
@@ -679,7 +697,10 @@ class FileValidator:
             if ref.field in hashes:
                 self._check_reference(part, ref, cols[ref.field], hashes[ref.field], start)
         for name in self.names:
-            combine(row_hash, hashes[name] if name in hashes else numeric_bits(cols[name]))
+            if name in hashes:
+                combine(row_hash, hashes[name])
+            else:
+                fold_numeric(row_hash, cols[name])
         part.filtered_rows += int(filt.sum()) if filt is not None else n
         self.dups.add(mix(row_hash), start, part.index)
 

@@ -7,6 +7,7 @@ parts of a file are checked side by side. Hashes are never 0 (the key tables use
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numba
@@ -14,7 +15,16 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-__all__ = ["Scratch", "combine", "hash_strings", "mix", "spread_numeric"]
+__all__ = [
+    "HashedColumn",
+    "Scratch",
+    "combine",
+    "combine_masked",
+    "hash_column",
+    "hash_strings",
+    "mix",
+    "spread_numeric",
+]
 
 U64 = npt.NDArray[np.uint64]
 
@@ -22,6 +32,9 @@ _K1 = np.uint64(0x9E3779B97F4A7C15)
 _K2 = np.uint64(0xBF58476D1CE4E5B9)
 _K3 = np.uint64(0x94D049BB133111EB)
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+_QUOTES = np.uint64(0x2222222222222222)
+_LOW_BITS = np.uint64(0x0101010101010101)
+_HIGH_BITS = np.uint64(0x8080808080808080)
 _jit = numba.njit(nogil=True, cache=True)
 
 
@@ -36,11 +49,14 @@ def _mix(h: Any) -> Any:
 
 
 @_jit
-def _hash_column(offsets: Any, words: Any, bitmap: Any, bit_offset: int, out: Any) -> None:
+def _hash_column(offsets: Any, words: Any, bitmap: Any, bit_offset: int, out: Any) -> Any:
     """out[r] = hash of value r: its bytes read 8 at a time from `words` (the data buffer, 8-aligned and
-    padded), masked to the value's length; a null (bit clear in `bitmap`) hashes like the empty string."""
+    padded), masked to the value's length; a null (bit clear in `bitmap`) hashes like the empty string.
+    Returns the longest value's byte length and whether any value holds a double quote."""
     check_nulls = bitmap.shape[0] > 0
     base = np.int64(offsets[0])
+    longest = np.int64(0)
+    quote = np.uint64(0)
     for r in range(out.shape[0]):
         a = np.int64(offsets[r]) - base
         b = np.int64(offsets[r + 1]) - base
@@ -57,16 +73,32 @@ def _hash_column(offsets: Any, words: Any, bitmap: Any, bit_offset: int, out: An
             w = (words[i] >> shift) | ((words[i + 1] << np.uint64(1)) << (np.uint64(63) - shift))
             rem = min(b - p, np.int64(8))
             w &= _ALL >> np.uint64(64 - 8 * rem)
+            x = w ^ _QUOTES  # a zero byte where w has '"' (masked-off bytes become 0x22, never zero)
+            quote |= (x - _LOW_BITS) & ~x & _HIGH_BITS
             h = (h ^ w) * _K2
             h ^= h >> np.uint64(29)
             p += 8
+        longest = max(longest, b - a)
         out[r] = _mix(h)
+    return longest, quote != 0
 
 
 @_jit
 def _fold(h: Any, other: Any, spread: bool) -> None:
     for r in range(h.shape[0]):
         v = np.uint64(other[r])
+        if spread:
+            v *= _K3
+        x = (h[r] ^ v) * _K1
+        h[r] = x ^ (x >> np.uint64(32))
+
+
+@_jit
+def _fold_masked(h: Any, other: Any, bitmap: Any, bit_offset: int, missing: Any, spread: bool) -> None:
+    """`_fold` of a column with nulls: a null (bit clear in `bitmap`) folds the pattern `missing`."""
+    for r in range(h.shape[0]):
+        bit = r + bit_offset
+        v = np.uint64(other[r]) if (bitmap[bit >> 3] >> (bit & 7)) & 1 else missing
         if spread:
             v *= _K3
         x = (h[r] ^ v) * _K1
@@ -95,13 +127,27 @@ class Scratch:
         return array[:size]
 
 
-def hash_strings(array: pa.Array, scratch: Scratch | None = None, name: str = "") -> U64:
-    """One uint64 per value of a string/binary array (nulls hash like the empty string). With `scratch`,
-    the result lives in its array `name` (overwritten by the next call with that name)."""
+@dataclass(frozen=True)
+class HashedColumn:
+    """A string column's per-row hashes, plus what the same pass learnt for the column's checks."""
+
+    hashes: U64
+    longest: int  # bytes of the longest value
+    has_quote: bool  # some value holds a double quote
+
+
+def hash_strings(array: pa.Array) -> U64:
+    """One uint64 per value of a string/binary array (nulls hash like the empty string)."""
+    return hash_column(array).hashes
+
+
+def hash_column(array: pa.Array, scratch: Scratch | None = None, name: str = "") -> HashedColumn:
+    """`hash_strings` with the column's longest value and quote flag. With `scratch`, the hashes live in
+    its array `name` (overwritten by the next call with that name)."""
     n = len(array)
     out = scratch.get(f"hash:{name}", n, np.uint64) if scratch is not None else np.empty(n, np.uint64)
     if n == 0:
-        return out
+        return HashedColumn(out, 0, False)
     wide = pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type)
     width = 8 if wide else 4
     buffers = array.buffers()
@@ -117,8 +163,8 @@ def hash_strings(array: pa.Array, scratch: Scratch | None = None, name: str = ""
         words.view(np.uint8)[: end - start] = data
     has_nulls = buffers[0] is not None and array.null_count > 0
     bitmap = np.frombuffer(buffers[0], np.uint8) if has_nulls else np.zeros(0, np.uint8)
-    _hash_column(offsets, words, bitmap, array.offset, out)
-    return out
+    longest, has_quote = _hash_column(offsets, words, bitmap, array.offset, out)
+    return HashedColumn(out, int(longest), bool(has_quote))
 
 
 def mix(h: U64) -> U64:
@@ -133,6 +179,16 @@ def combine(h: U64, other: npt.NDArray[np.unsignedinteger]) -> U64:
     `other` is either already a 64-bit hash or a raw numeric bit pattern; narrower patterns are spread over
     all 64 bits by an odd multiplication (a bijection), so rows differing in one column never collide."""
     _fold(h, other, other.dtype != np.uint64)
+    return h
+
+
+def combine_masked(
+    h: U64, other: npt.NDArray[np.unsignedinteger], validity: pa.Buffer, offset: int, missing: int
+) -> U64:
+    """`combine` for a column with nulls, without filling them first: null rows fold `missing` (a bit
+    pattern no value of the column has)."""
+    bitmap = np.frombuffer(validity, np.uint8)
+    _fold_masked(h, other, bitmap, offset, np.uint64(missing), other.dtype != np.uint64)
     return h
 
 

@@ -473,3 +473,17 @@ def test_a_missing_timestamp_beside_an_implausible_one_stays_out_of_the_time_ran
         ("missing_value", 6),
         ("timestamp_in_milliseconds", 7),
     }
+
+
+def test_a_missing_event_value_is_a_value_of_its_own_for_exact_duplicates(
+    dataset_dir: Callable[..., Path], schemas: Any, data: SimpleNamespace
+) -> None:
+    lines = data.interactions()
+    lines[20] = "user-1,item-1,1600000001,View,"
+    lines[21] = "user-1,item-1,1600000001,View,0"  # differs from line 21 by a value for the missing one
+    lines[22] = "user-1,item-1,1600000001,View,"  # repeats line 21
+    report = validate_file("interactions", dataset_dir() / "interactions.csv", schemas["interactions"])
+    assert report.summary["files"]["interactions.csv"]["exact_duplicates"] == 0
+    report = validate_directory(str(dataset_dir(interactions=lines)), schemas=schemas)
+    assert report.summary["files"]["interactions.csv"]["exact_duplicates"] == 1
+    assert [(p.rule, p.line) for p in report.problems] == [("duplicate_interaction", 23)]
