@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from pipeline.validation.aggregates import DuplicateFinder, KeyTable
+from pipeline.validation.chunks import SplitInsideQuotesError, line_chunks
 from pipeline.validation.columns import (
     distribution,
     escaped,
@@ -48,17 +49,17 @@ from pipeline.validation.hashing import Scratch, combine, hash_column, hash_stri
 from pipeline.validation.report import Problem, ProblemCollector, Severity, shorten
 from pipeline.validation.schema_check import FieldSpec, field_specs
 from pipeline.validation.sources import CountingStream, Source, count_breaks
-from pipeline.validation.streaming import Reopened, line_chunks, read_ahead
+from pipeline.validation.streaming import Reopened, read_ahead
 
 __all__ = ["BLOCK_SIZE", "LIMITS", "FileStats", "FileValidator", "arrow_types"]
 
-BLOCK_SIZE = 4 << 20
+BLOCK_SIZE = 2 << 20
 READER_THREADS = False  # one parser thread; the other core checks (Arrow's pool would oversubscribe 2 cores)
 # A local file this big is read in parts side by side (each part parses and checks its own rows); two parts
 # per core, so that while one part's thread runs Python between Arrow and compiled steps (holding the GIL),
 # another part's can parse.
 PART_MIN_BYTES = 32 << 20
-PARTS_PER_CORE = 2
+PARTS_PER_CORE = 1
 CHUNK_BYTES = 8 << 20  # a part is read in chunks this big, each parsed in place
 LIMITS = {
     "id_chars": 256,
@@ -392,10 +393,10 @@ class FileValidator:
             self._consume(part, typed, bad)
             part.rows += batch.num_rows
 
-    def _read_parts(self, path: Path, data_start: int) -> None:
-        """A local file, read natively by Arrow; a big one in parts side by side, one per core, each part
-        parsing and checking its own rows (the checks release the GIL), merged in file order at the end."""
-        bounds = self._part_bounds(path, data_start)
+    def _read_parts(self, path: Path, data_start: int, *, split: bool = True) -> None:
+        """A local file, read natively by Arrow; a big one in parts side by side, each part parsing and
+        checking its own rows (the checks release the GIL), merged in file order at the end."""
+        bounds = self._part_bounds(path, data_start) if split else [data_start, path.stat().st_size]
         if len(bounds) == 2:
             part = self._new_part()
             reader = self._reader(str(path), precise=False, parse=pacsv.ParseOptions(), skip_rows=1)
@@ -406,16 +407,20 @@ class FileValidator:
             return
         parts = [self._new_part() for _ in bounds[1:]]
         stop = threading.Event()
-        with ThreadPoolExecutor(len(parts), thread_name_prefix="validate-part") as pool:
-            futures = [
-                pool.submit(self._read_range, part, path, start, end, stop)
-                for part, start, end in zip(parts, bounds, bounds[1:], strict=False)
-            ]
-            try:
-                for future in futures:
-                    future.result()
-            finally:
-                stop.set()  # a part that failed (ArrowInvalid: the precise pass follows) stops the others
+        try:
+            with ThreadPoolExecutor(len(parts), thread_name_prefix="validate-part") as pool:
+                futures = [
+                    pool.submit(self._read_range, part, path, start, end, stop)
+                    for part, start, end in zip(parts, bounds, bounds[1:], strict=False)
+                ]
+                try:
+                    for future in futures:
+                        future.result()
+                finally:
+                    stop.set()  # a part that failed (ArrowInvalid: the precise pass follows) stops the others
+        except SplitInsideQuotesError:  # a line break inside a quoted value right at a split: read it whole
+            self._reset()
+            self._read_parts(path, data_start, split=False)
 
     def _read_range(self, part: _Part, path: Path, start: int, end: int, stop: threading.Event) -> None:
         for chunk in line_chunks(path, start, end, CHUNK_BYTES):

@@ -7,14 +7,13 @@ import io
 import queue
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from pipeline.validation.sources import Source
 
-__all__ = ["Reopened", "line_chunks", "read_ahead"]
+__all__ = ["Reopened", "read_ahead"]
 
 
 def read_ahead(reader: pacsv.CSVStreamingReader, depth: int = 3) -> Iterator[pa.RecordBatch]:
@@ -78,32 +77,3 @@ class Reopened(io.RawIOBase):
         if not self.closed:
             self._source.close(self._raw)
         super().close()
-
-
-def line_chunks(path: Path, start: int, end: int, size: int) -> Iterator[pa.Buffer]:
-    """Bytes [start, end) of a local file (end at a line feed or the end of the file) in chunks of about
-    `size` that end at line feeds, read into one reused buffer: Arrow parses each chunk in place, and no
-    chunk allocates fresh memory (through a Python file object every read did, a page fault per 4 KiB).
-    A chunk is valid until the next one is asked for."""
-    buffer = bytearray(size)
-    view = memoryview(buffer)
-    kept = 0  # bytes after the last line feed, carried to the front of the next chunk
-    left = end - start
-    with path.open("rb", buffering=0) as fh:
-        fh.seek(start)
-        while left > 0 or kept:
-            if kept == len(buffer):  # one line longer than the buffer: a bigger one
-                bigger = bytearray(2 * len(buffer))
-                bigger[:kept] = view[:kept]
-                buffer, view = bigger, memoryview(bigger)
-            got = fh.readinto(view[kept : kept + min(len(buffer) - kept, left)]) if left > 0 else 0
-            left = left - got if got else 0  # a file cut short ends here
-            filled = kept + got
-            cut = buffer.rfind(b"\n", 0, filled) + 1 if left > 0 else filled
-            if cut == 0:  # no line feed yet: read more
-                kept = filled
-                continue
-            yield pa.py_buffer(view[:cut])
-            tail = bytes(view[cut:filled])
-            kept = len(tail)
-            view[:kept] = tail

@@ -17,10 +17,10 @@ from pipeline.paths import schema_dir
 from pipeline.validate import main
 from pipeline.validation import ValidationError, engine, validate_directory, validate_file
 from pipeline.validation.aggregates import DuplicateFinder, KeyTable
+from pipeline.validation.chunks import SplitInsideQuotesError, line_chunks
 from pipeline.validation.hashing import hash_strings
 from pipeline.validation.report import ProblemCollector
 from pipeline.validation.sources import open_source
-from pipeline.validation.streaming import line_chunks
 
 
 @pytest.fixture(scope="module")
@@ -487,3 +487,45 @@ def test_a_missing_event_value_is_a_value_of_its_own_for_exact_duplicates(
     report = validate_directory(str(dataset_dir(interactions=lines)), schemas=schemas)
     assert report.summary["files"]["interactions.csv"]["exact_duplicates"] == 1
     assert [(p.rule, p.line) for p in report.problems] == [("duplicate_interaction", 23)]
+
+
+def test_line_chunks_never_end_inside_a_quoted_value(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    records = [f'u{i},"a ""quoted"" value\nover two lines, with a comma",{i}\n'.encode() for i in range(200)]
+    body = b"".join(records)
+    path.write_bytes(body)
+    chunks = [bytes(c) for c in line_chunks(path, 0, len(body), 100)]
+    assert b"".join(chunks) == body
+    ends = {sum(len(r) for r in records[: i + 1]) for i in range(len(records))}
+    assert all(sum(len(c) for c in chunks[: k + 1]) in ends for k in range(len(chunks)))
+
+
+def test_a_part_that_ends_inside_a_quoted_value_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(b'u1,"first line\nsecond line",1\n')
+    with pytest.raises(SplitInsideQuotesError):
+        list(line_chunks(path, 0, 15, 64))  # ends after "first line\n", inside the quotes
+
+
+def test_line_breaks_inside_quoted_values_near_a_split_give_the_one_pass_answer(
+    tmp_path: Path, schemas: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = [HEADER] + [
+        f'user-{i % 40},"item\n{i % 30}",{1_600_000_000 + i},View,'
+        if i % 3 == 0
+        else f"user-{i % 40},x,{1_600_000_000 + i},View,"
+        for i in range(3000)
+    ]
+    path = tmp_path / "interactions.csv"
+    path.write_text("\n".join(lines) + "\n")
+
+    def report(parts: int) -> dict[str, Any]:
+        monkeypatch.setattr(engine, "PART_MIN_BYTES", 1024 if parts > 1 else 1 << 40)
+        monkeypatch.setattr(engine, "available_cores", lambda: parts)
+        monkeypatch.setattr(engine, "PARTS_PER_CORE", 1)
+        monkeypatch.setattr(engine, "CHUNK_BYTES", 4096)
+        return validate_file("interactions", path, schemas["interactions"]).to_json()
+
+    one_pass = report(1)
+    assert one_pass["summary"]["files"]["interactions.csv"]["rows"] == 3000
+    assert report(4) == one_pass
