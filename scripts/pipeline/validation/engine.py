@@ -2,7 +2,7 @@
 
 Fast path (every valid file): Arrow's streaming CSV reader parses typed batches and each batch is checked
 with vectorised Arrow/numpy operations and compiled (numba) loops. A local file of 32 MB or more is split at
-line feeds into parts read side by side (two per core), each part parsing and checking its own rows; the
+line feeds into parts read side by side (one per core), each part parsing and checking its own rows; the
 parts merge in file order. Smaller files and streams (S3) are one part, parsed ahead in a producer thread.
 Per batch: nulls and lengths from the Arrow buffers, timestamp min/max, a 64-bit hash of every USER_ID,
 ITEM_ID and EVENT_TYPE counted in per-key tables (memory grows with distinct users and items), and a 64-bit
@@ -55,9 +55,8 @@ __all__ = ["BLOCK_SIZE", "LIMITS", "FileStats", "FileValidator", "arrow_types"]
 
 BLOCK_SIZE = 2 << 20
 READER_THREADS = False  # one parser thread; the other core checks (Arrow's pool would oversubscribe 2 cores)
-# A local file this big is read in parts side by side (each part parses and checks its own rows); two parts
-# per core, so that while one part's thread runs Python between Arrow and compiled steps (holding the GIL),
-# another part's can parse.
+# A local file this big is read in parts side by side (each part parses and checks its own rows), one per
+# core: a second part per core filled the moments a thread holds the GIL, but its own key tables cost more.
 PART_MIN_BYTES = 32 << 20
 PARTS_PER_CORE = 1
 CHUNK_BYTES = 8 << 20  # a part is read in chunks this big, each parsed in place
