@@ -196,45 +196,20 @@ class _Stack:
 
 def http_load(home: Path) -> tuple[float, float, int, int]:
     """(requests/s, p99 ms, non-2xx count, fallbacks) over HTTP against the local stack."""
-    import requests
 
-    from tests.functional.api.world import API_KEY, build_world, free_port, serve_api, stop
+    from local_stack.process import LocalStackStartError, serve
+    from tests.functional.api.world import API_KEY, build_world, serve_api, stop
 
-    port = free_port()
-    env = {**os.environ, "LOCAL_STACK_HOME": str(home / "stack")}
-    env.pop("AWS_ENDPOINT_URL", None)
-    with (home / "stack.log").open("wb") as log:
-        stack_proc = subprocess.Popen(
-            [sys.executable, "-m", "local_stack", "serve", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=REPO,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
+        with serve(home / "stack") as server:
+            world = build_world(_Stack(server.url, server.port), name="apibench")
+            served = serve_api(world.env, home / "chalice.log")
             try:
-                if requests.get(url + "/_local_stack/health", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if stack_proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"local stack did not start; see {home / 'stack.log'}")
-            time.sleep(0.1)
-        world = build_world(_Stack(url, port), name="apibench")
-        served = serve_api(world.env, home / "chalice.log")
-        try:
-            return _hammer(served.url, API_KEY)
-        finally:
-            stop(served)
-    finally:
-        stack_proc.terminate()
-        try:
-            stack_proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            stack_proc.kill()
+                return _hammer(served.url, API_KEY)
+            finally:
+                stop(served)
+    except LocalStackStartError as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 def _hammer(base: str, key: str) -> tuple[float, float, int, int]:

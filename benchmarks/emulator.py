@@ -17,8 +17,6 @@ import io
 import json
 import multiprocessing as mp
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +27,8 @@ import boto3
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import requests
+
+from local_stack.process import LocalStackStartError, serve
 
 ACCOUNT = "123456789012"
 AUTH = (
@@ -68,12 +67,6 @@ def synthetic(n_interactions: int, n_items: int, n_users: int, seed: int = 11) -
     sink.write((",".join(table.column_names) + "\n").encode())
     pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False, quoting_style="none"))
     return sink.getvalue()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait(describe: Any, timeout: float = 1800.0) -> dict[str, Any]:
@@ -126,34 +119,18 @@ def main() -> int:
     n_users = _env_int("BENCH_USERS", 50_000)
     n_clients = _env_int("BENCH_CLIENTS", 4)
     seconds = float(_env_int("BENCH_SECONDS", 10))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "LOCAL_STACK_PERSONALIZE_STEP_SECONDS": "0.01"}
     with tempfile.TemporaryDirectory() as home:
-        env["LOCAL_STACK_HOME"] = home
-        server = subprocess.Popen(
-            [sys.executable, "-m", "local_stack", "serve", "--port", str(port)],
-            env=env,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
         try:
-            return _run(url, port, n_inter, n_items, n_users, n_clients, seconds)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+            with serve(Path(home), env) as server:
+                return _run(server.url, server.port, n_inter, n_items, n_users, n_clients, seconds)
+        except LocalStackStartError as exc:
+            raise SystemExit(str(exc)) from exc
 
 
 def _run(
     url: str, port: int, n_inter: int, n_items: int, n_users: int, n_clients: int, seconds: float
 ) -> int:
-    for _ in range(600):
-        try:
-            if requests.get(url + "/_local_stack/health", timeout=1).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.1)
     kw: dict[str, Any] = {
         "endpoint_url": url,
         "region_name": "us-east-1",

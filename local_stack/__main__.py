@@ -13,12 +13,10 @@ import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from local_stack.dispatcher import HEALTH_PATH
+from local_stack import process
 from pipeline.background import is_alive, stop_process
 
 __all__ = ["LocalStackError", "health", "home_dir", "main"]
@@ -51,11 +49,7 @@ def _default_port() -> int:
 
 def health(port: int, timeout: float = 1.0) -> dict[str, Any] | None:
     """The health document of a server on loopback `port`, or None when nothing answers."""
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{HEALTH_PATH}", timeout=timeout) as resp:
-            return dict(json.loads(resp.read()))
-    except (OSError, urllib.error.URLError, ValueError):
-        return None
+    return process.health(f"http://127.0.0.1:{port}", timeout)
 
 
 def _pid_file(port: int) -> Path:

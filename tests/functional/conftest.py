@@ -10,10 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +17,13 @@ from typing import Any
 
 import boto3
 import pytest
-import requests
 from botocore.config import Config
+
+from local_stack.dispatcher import HEALTH_PATH
+from local_stack.process import LocalStackStartError, health, serve
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"
-HEALTH_PATH = "/_local_stack/health"
 
 
 @dataclass(frozen=True)
@@ -60,53 +57,18 @@ class LocalStack:
         }
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return requests.get(url + HEALTH_PATH, timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
-
-
 @contextlib.contextmanager
 def _serve(home: Path) -> Iterator[LocalStack]:
     """Run `python -m local_stack serve` on a free loopback port until the block ends."""
-    port = _free_port()
-    log_path = home / "server.log"
     env = dict(os.environ)
     env.setdefault("LOCAL_STACK_PERSONALIZE_STEP_SECONDS", "0.05")
-    env["LOCAL_STACK_HOME"] = str(home)
     env["LOCAL_STACK_DEBUG"] = "1"  # the server checks its own responses against botocore's shapes
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-        env.pop(name, None)
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "local_stack", "serve", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while not _healthy(url):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"local stack did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
-        time.sleep(0.1)
+    env.pop("AWS_PROFILE", None)
     try:
-        yield LocalStack(url, port, log_path)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        with serve(home, env) as server:
+            yield LocalStack(server.url, server.port, server.log_path)
+    except LocalStackStartError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +77,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     reuse = os.environ.get("LOCAL_STACK_URL")
     if reuse:
         reuse = reuse.rstrip("/")
-        if not _healthy(reuse):
+        if health(reuse) is None:
             pytest.fail(f"LOCAL_STACK_URL={reuse} does not answer {HEALTH_PATH}")
         yield LocalStack(reuse, int(reuse.rsplit(":", 1)[-1]))
         return

@@ -26,6 +26,7 @@ import requests
 import yaml
 
 from chalicelib.settings import filter_placeholders, optional_placeholders
+from local_stack.process import free_port
 from pipeline.config import load_dataset_schemas
 
 REPO = Path(__file__).resolve().parents[3]
@@ -238,12 +239,6 @@ def build_world(local_stack: Any, name: str | None = None) -> World:
         "ITEM_URL_TEMPLATE": "https://shop.example.com/product/{id}",
     }
     return World(shop, env, campaigns["up"], filters)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,13 +10,9 @@ from pathlib import Path
 import boto3
 import pytest
 
+from local_stack.process import free_port
+
 pytestmark = pytest.mark.functional
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -27,7 +22,7 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 
 def test_up_down_are_idempotent_and_state_dir_survives_restart(tmp_path: Path) -> None:
-    port = str(_free_port())
+    port = str(free_port())
     env = {**os.environ, "LOCAL_STACK_HOME": str(tmp_path / "home"), "LOCAL_STACK_PORT": port}
     state = str(tmp_path / "state")
     try:
