@@ -174,7 +174,13 @@ class FileValidator:
         self.event_type = event_type
         self.check_minimums = check_minimums
         self.future_limit = (now if now is not None else time.time()) + _FUTURE_SLACK_SECONDS
-        self._references = dict(references or {})
+        self.refs: list[_Refs] = []  # the other files' IDs this file's rows should find
+        for name, (keys, other) in (references or {}).items():
+            if name in self.names:
+                table = KeyTable(columns=0, capacity=len(keys) * 2)
+                table.add(keys)
+                rule = "unknown_item" if name == "ITEM_ID" else "unknown_user"
+                self.refs.append(_Refs(name, keys, table, rule, other))
 
     # ----------------------------------------------------------------------------------------- driver
     def run(self) -> FileStats:
@@ -226,14 +232,6 @@ class FileValidator:
         self._event_filter = (
             int(hash_strings(pa.array([self.event_type]))[0]) if self.event_type is not None else None
         )
-        if not hasattr(self, "refs"):
-            self.refs = []
-            for name, (keys, other) in self._references.items():
-                if name in self.names:
-                    table = KeyTable(columns=0, capacity=len(keys) * 2)
-                    table.add(keys)
-                    rule = "unknown_item" if name == "ITEM_ID" else "unknown_user"
-                    self.refs.append(_Refs(name, keys, table, rule, other))
 
     def _new_part(self) -> _Part:
         part = _Part(

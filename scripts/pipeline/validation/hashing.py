@@ -23,7 +23,6 @@ __all__ = [
     "hash_column",
     "hash_strings",
     "mix",
-    "spread_numeric",
 ]
 
 U64 = npt.NDArray[np.uint64]
@@ -190,8 +189,3 @@ def combine_masked(
     bitmap = np.frombuffer(validity, np.uint8)
     _fold_masked(h, other, bitmap, offset, np.uint64(missing), other.dtype != np.uint64)
     return h
-
-
-def spread_numeric(values: npt.NDArray[np.unsignedinteger]) -> U64:
-    """A raw numeric bit pattern made hash-like (odd multiplication: a bijection)."""
-    return np.multiply(values, _K3, dtype=np.uint64)
