@@ -21,16 +21,13 @@ _QUOTE = ord('"')
 
 def escaped(values: pa.Array) -> pa.BooleanArray | None:
     """Which values look backslash-escaped (None: no value holds a quote). A byte scan of the data buffer
-    first, Arrow's substring search only when there is a quote, the regex only on a hit."""
+    first, the regex only when it finds a quote."""
     if len(values) == 0 or values.buffers()[2] is None:
         return None
     offsets = np.frombuffer(values.buffers()[1], np.int32, count=len(values) + 1, offset=values.offset * 4)
     start, end = int(offsets[0]), int(offsets[-1])
     data = np.frombuffer(values.buffers()[2], np.uint8, count=end - start, offset=start)
     if not np.any(data == _QUOTE):
-        return None
-    has_quote = pc.match_substring(values, '"')
-    if not has_quote.true_count:
         return None
     return pc.match_substring_regex(values, _BACKSLASH_QUOTE)
 

@@ -124,8 +124,7 @@ class FileStats:
 @dataclass
 class _Refs:
     field: str
-    keys: npt.NDArray[np.uint64]  # sorted
-    table: KeyTable  # the same keys, for lookups row by row
+    table: KeyTable  # the other file's IDs
     rule: str
     other_file: str
 
@@ -180,7 +179,7 @@ class FileValidator:
                 table = KeyTable(columns=0, capacity=len(keys) * 2)
                 table.add(keys)
                 rule = "unknown_item" if name == "ITEM_ID" else "unknown_user"
-                self.refs.append(_Refs(name, keys, table, rule, other))
+                self.refs.append(_Refs(name, table, rule, other))
 
     # ----------------------------------------------------------------------------------------- driver
     def run(self) -> FileStats:
@@ -430,8 +429,8 @@ class FileValidator:
         self.dups.seal(part.index)
 
     def _part_bounds(self, path: Path, data_start: int) -> list[int]:
-        """Byte offsets splitting the records into parts at line feeds (where Arrow's own chunker splits:
-        the fast path reads values without line breaks; a quoted one sends the file to the precise pass)."""
+        """Byte offsets splitting the records into parts at line feeds. Where one falls inside a quoted
+        value, the part before it says so (SplitInsideQuotesError) and the file is read whole instead."""
         size = path.stat().st_size
         count = max(1, min(PARTS_PER_CORE * available_cores(), (size - data_start) // PART_MIN_BYTES))
         bounds = [data_start]
@@ -936,7 +935,7 @@ class FileValidator:
         self._repeats.extend((record, first, "duplicate_interaction") for record, first in examples)
         for ref in self.refs:
             missing = int(
-                np.count_nonzero(~np.isin(user_keys if ref.field == "USER_ID" else item_keys, ref.keys))
+                np.count_nonzero(~ref.table.contains(user_keys if ref.field == "USER_ID" else item_keys))
             )
             info[f"{ref.rule}_distinct"] = missing
             info[f"{ref.rule}_interactions"] = self.ref_missing[ref.field]
