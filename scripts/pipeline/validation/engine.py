@@ -2,12 +2,15 @@
 
 Fast path (every valid file): Arrow's streaming CSV reader parses typed batches and each batch is checked
 with vectorised Arrow/numpy operations and compiled (numba) loops. A local file of 32 MB or more is split at
-line feeds into parts read side by side (one per core), each part parsing and checking its own rows; the
-parts merge in file order. Smaller files and streams (S3) are one part, parsed ahead in a producer thread.
-Per batch: nulls and lengths from the Arrow buffers, timestamp min/max, a 64-bit hash of every USER_ID,
-ITEM_ID and EVENT_TYPE counted in per-key tables (memory grows with distinct users and items), and a 64-bit
-hash of every row for exact-duplicate detection (8 bytes a row, spilled to disk past 16 M rows; each part
-sorts its hashes when done, and the sorted runs are merged in buckets at the end).
+line feeds into parts read side by side (one per core), each part checking its own rows; the parts merge in
+file order. In an interactions file read in parts, plain records (no quotes, ASCII, every value as Arrow
+converts it without complaint) are hashed straight from their bytes (hashing.PlainRecords); from the first
+record that isn't plain, Arrow parses the rest of that chunk. Smaller files and streams (S3) are one part,
+parsed ahead in a producer thread. Per batch: nulls and lengths from the Arrow buffers, timestamp min/max, a
+64-bit hash of every USER_ID, ITEM_ID and EVENT_TYPE counted in per-key tables (memory grows with distinct
+users and items), and a 64-bit hash of every row for exact-duplicate detection (8 bytes a row, spilled to
+disk past 16 M rows; each part sorts its hashes when done, and the sorted runs are merged in buckets at the
+end).
 
 Precise path (only when Arrow rejects something: a bad number, bad UTF-8, wrong column count, broken
 quoting): the file is read again with every column as bytes, columns are converted with vectorised checks,
@@ -45,7 +48,15 @@ from pipeline.validation.columns import (
     iso,
     parse_or_none,
 )
-from pipeline.validation.hashing import Scratch, combine, hash_column, hash_strings, mix
+from pipeline.validation.hashing import (
+    PlainColumn,
+    PlainRecords,
+    Scratch,
+    combine,
+    hash_column,
+    hash_strings,
+    mix,
+)
 from pipeline.validation.report import Problem, ProblemCollector, Severity, shorten
 from pipeline.validation.schema_check import FieldSpec, field_specs
 from pipeline.validation.sources import CountingStream, Source, count_breaks
@@ -60,6 +71,7 @@ READER_THREADS = False  # one parser thread; the other core checks (Arrow's pool
 PART_MIN_BYTES = 32 << 20
 PARTS_PER_CORE = 1
 CHUNK_BYTES = 8 << 20  # a part is read in chunks this big, each parsed in place
+PLAIN_ROWS = 1 << 16  # records hashed straight from the bytes per batch (see hashing.PlainRecords)
 LIMITS = {
     "id_chars": 256,
     "categorical_chars": 1000,
@@ -180,6 +192,25 @@ class FileValidator:
                 table.add(keys)
                 rule = "unknown_item" if name == "ITEM_ID" else "unknown_user"
                 self.refs.append(_Refs(name, table, rule, other))
+        self.plain = self._plain_records()
+
+    def _plain_records(self) -> PlainRecords | None:
+        """The reader of plain records for the parts of a big interactions file: it stops wherever a check
+        could fail (a missing value, too long, an implausible time), and Arrow reads on from there."""
+        if self.dataset_type != "interactions" or not all(
+            PlainRecords.supports(s.avro_type) for s in self.specs
+        ):
+            return None
+        columns = []
+        for spec in self.specs:
+            low, high = {"int": (-(2**31), 2**31 - 1)}.get(spec.avro_type, (-(10**18), 10**18))
+            if spec.is_timestamp:
+                low, high = 0, int(self.future_limit)
+            elif spec.avro_type == "string":
+                limit = _length_limit(self.dataset_type, spec)
+                high = limit[0] if limit is not None else 1 << 62
+            columns.append(PlainColumn(spec.name, spec.avro_type, spec.nullable, low, high))
+        return PlainRecords(columns, "TIMESTAMP", PLAIN_ROWS)
 
     # ----------------------------------------------------------------------------------------- driver
     def run(self) -> FileStats:
@@ -420,13 +451,45 @@ class FileValidator:
 
     def _read_range(self, part: _Part, path: Path, start: int, end: int, stop: threading.Event) -> None:
         for chunk in line_chunks(path, start, end, CHUNK_BYTES):
-            reader = self._reader(pa.BufferReader(chunk), precise=False, parse=pacsv.ParseOptions())
+            rest = self._consume_plain(part, chunk, stop) if self.plain is not None else 0
+            if stop.is_set():
+                return
+            if rest == len(chunk):
+                continue
+            # the rest of the chunk from the first record that isn't plain (few chunks have one)
+            reader = self._reader(
+                pa.BufferReader(chunk.slice(rest)), precise=False, parse=pacsv.ParseOptions()
+            )
             for batch in reader if reader is not None else ():
                 if stop.is_set():
                     return
                 self._consume(part, batch, {})
                 part.rows += batch.num_rows
         self.dups.seal(part.index)
+
+    def _consume_plain(self, part: _Part, chunk: pa.Buffer, stop: threading.Event) -> int:
+        """Check the chunk's plain records (see hashing.PlainRecords); returns the offset of the first
+        record that isn't plain (the chunk's size when all are)."""
+        assert self.plain is not None
+        data = np.frombuffer(chunk, np.uint8)
+        pos = 0
+        while pos < len(data) and not stop.is_set():
+            batch = self.plain.read(data, pos, part.scratch)
+            if batch.rows:
+                if batch.time_range is not None:
+                    lo, hi = batch.time_range
+                    part.time_min = lo if part.time_min is None else min(part.time_min, lo)
+                    part.time_max = hi if part.time_max is None else max(part.time_max, hi)
+
+                def value_of(name: str, row: int, at: int = pos) -> str | None:
+                    return _plain_value(data, at, row, self.names.index(name))
+
+                self._count_rows(part, batch.hashes, batch.row_hashes, part.rows, batch.rows, value_of)
+                part.rows += batch.rows
+            pos = batch.end
+            if batch.stopped:
+                break
+        return pos
 
     def _part_bounds(self, path: Path, data_start: int) -> list[int]:
         """Byte offsets splitting the records into parts at line feeds. Where one falls inside a quoted
@@ -568,16 +631,10 @@ class FileValidator:
     def _check_lengths(
         self, part: _Part, spec: FieldSpec, index: int, col: pa.Array, longest: int | None = None
     ) -> None:
-        if spec.is_id:
-            limit, rule = LIMITS["id_chars"], "id_too_long"
-        elif spec.textual:
-            limit, rule = LIMITS["textual_chars"], "textual_too_long"
-        elif spec.categorical:
-            limit, rule = LIMITS["categorical_chars"], "categorical_too_long"
-        elif self.dataset_type == "items":
-            limit, rule = LIMITS["string_chars"], "string_too_long"
-        else:
+        limit_rule = _length_limit(self.dataset_type, spec)
+        if limit_rule is None:
             return
+        limit, rule = limit_rule
         if longest is not None and longest <= limit:  # bytes >= characters, so nothing can be too long
             return
         offsets = np.frombuffer(col.buffers()[1], np.int32, count=len(col) + 1, offset=col.offset * 4)
@@ -676,9 +733,31 @@ class FileValidator:
         n: int,
         hashes: Mapping[str, npt.NDArray[np.uint64]],
     ) -> None:
-        filt: npt.NDArray[np.bool_] | None = None
         row_hash = part.scratch.get("row", n, np.uint64)
         row_hash[:] = 0
+        for name in self.names:
+            if name in hashes:
+                combine(row_hash, hashes[name])
+            else:
+                fold_numeric(row_hash, cols[name])
+
+        def value_of(name: str, row: int) -> Any:
+            return cols[name][row].as_py()
+
+        self._count_rows(part, hashes, mix(row_hash), start, n, value_of)
+
+    def _count_rows(
+        self,
+        part: _Part,
+        hashes: Mapping[str, npt.NDArray[np.uint64]],
+        row_hashes: npt.NDArray[np.uint64],
+        start: int,
+        n: int,
+        value_of: Callable[[str, int], Any],
+    ) -> None:
+        """Count a batch of interactions (records start..start+n of the part) by their string columns'
+        hashes and row hashes; `value_of(column, row)` gives a value for examples and event names."""
+        filt: npt.NDArray[np.bool_] | None = None
         if "EVENT_TYPE" in hashes:
             events = hashes["EVENT_TYPE"]
             known = part.events.size
@@ -687,7 +766,7 @@ class FileValidator:
                 keys, first = np.unique(events, return_index=True)
                 for key, row in zip(keys.tolist(), first.tolist(), strict=True):
                     if key not in part.event_names:
-                        part.event_names[key] = cols["EVENT_TYPE"][row].as_py() or ""
+                        part.event_names[key] = value_of("EVENT_TYPE", row) or ""
             if self._event_filter is not None:
                 filt = events == np.uint64(self._event_filter)
         if "USER_ID" in hashes:
@@ -696,17 +775,17 @@ class FileValidator:
             part.items.add(hashes["ITEM_ID"])
         for ref in self.refs:
             if ref.field in hashes:
-                self._check_reference(part, ref, cols[ref.field], hashes[ref.field], start)
-        for name in self.names:
-            if name in hashes:
-                combine(row_hash, hashes[name])
-            else:
-                fold_numeric(row_hash, cols[name])
+                self._check_reference(part, ref, value_of, hashes[ref.field], start)
         part.filtered_rows += int(filt.sum()) if filt is not None else n
-        self.dups.add(mix(row_hash), start, part.index)
+        self.dups.add(row_hashes, start, part.index)
 
     def _check_reference(
-        self, part: _Part, ref: _Refs, col: pa.Array, hashes: npt.NDArray[np.uint64], start: int
+        self,
+        part: _Part,
+        ref: _Refs,
+        value_of: Callable[[str, int], Any],
+        hashes: npt.NDArray[np.uint64],
+        start: int,
     ) -> None:
         missing = ~ref.table.contains(hashes)
         rows = int(np.count_nonzero(missing))
@@ -721,7 +800,7 @@ class FileValidator:
         _, first = np.unique(hashes[hit], return_index=True)  # one example per value, in file order
         column = self.names.index(ref.field)
         for j in np.sort(hit[first])[:room]:
-            value = col[int(j)].as_py()
+            value = value_of(ref.field, int(j))
             part.c.example(
                 self._problem(
                     None,
@@ -1064,6 +1143,29 @@ class FileValidator:
             except csv.Error:
                 pass
         return found
+
+
+def _length_limit(dataset_type: str, spec: FieldSpec) -> tuple[int, str] | None:
+    """A string column's length limit in characters (per |-separated value when categorical) and rule."""
+    if spec.is_id:
+        return int(LIMITS["id_chars"]), "id_too_long"
+    if spec.textual:
+        return int(LIMITS["textual_chars"]), "textual_too_long"
+    if spec.categorical:
+        return int(LIMITS["categorical_chars"]), "categorical_too_long"
+    if dataset_type == "items":
+        return int(LIMITS["string_chars"]), "string_too_long"
+    return None
+
+
+def _plain_value(data: npt.NDArray[np.uint8], start: int, row: int, column: int) -> str | None:
+    """Value `column` of record `row` counted from offset `start` in plain records (one line each, no
+    quotes; for the few values an example or an event type's name needs)."""
+    breaks = np.flatnonzero(data[start:] == ord("\n"))
+    begin = start + (int(breaks[row - 1]) + 1 if row else 0)
+    stop = start + int(breaks[row]) if row < len(breaks) else len(data)
+    value = bytes(data[begin:stop]).rstrip(b"\r").split(b",")[column].decode("ascii")
+    return value or None
 
 
 _FIX_TYPE = {

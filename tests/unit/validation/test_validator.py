@@ -401,8 +401,13 @@ def test_every_skipped_row_is_counted_but_only_the_first_five_kept(schemas: Any)
     assert report.row_counts == {"interactions": 1480}
 
 
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
 def test_a_file_read_in_parts_side_by_side_reports_exactly_what_one_pass_does(
-    dataset_dir: Callable[..., Path], schemas: Any, data: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+    dataset_dir: Callable[..., Path],
+    schemas: Any,
+    data: SimpleNamespace,
+    monkeypatch: pytest.MonkeyPatch,
+    newline: bytes,
 ) -> None:
     lines = data.interactions()
     lines[3] = ",item-1,1600000001,View,"  # part 1: missing USER_ID
@@ -412,16 +417,32 @@ def test_a_file_read_in_parts_side_by_side_reports_exactly_what_one_pass_does(
     lines[1700] = "user-1,ghost-item,1600000003000,Purchase,"  # part 3: unknown item, milliseconds
     lines[1900] = "user-2,item-2,,View,"  # part 3: missing TIMESTAMP
     root = dataset_dir(interactions=lines)
+    path = root / "interactions.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", newline))
+    plain_rows = []
+    read = engine.PlainRecords.read
+
+    def counted_read(self: engine.PlainRecords, *args: Any) -> Any:
+        batch = read(self, *args)
+        plain_rows.append(batch.rows)
+        return batch
+
+    monkeypatch.setattr(engine.PlainRecords, "read", counted_read)
 
     def report(parts: int) -> dict[str, Any]:
         monkeypatch.setattr(engine, "PART_MIN_BYTES", 1024 if parts > 1 else 1 << 40)
         monkeypatch.setattr(engine, "available_cores", lambda: parts)
         monkeypatch.setattr(engine, "PARTS_PER_CORE", 1)
         monkeypatch.setattr(engine, "CHUNK_BYTES", 4096)  # several chunks per part
+        monkeypatch.setattr(engine, "PLAIN_ROWS", 50)  # several plain batches per chunk
         return validate_directory(str(root), schemas=schemas, event_type="View").to_json()
 
-    one_pass, in_parts = report(1), report(3)
+    one_pass = report(1)
+    assert not plain_rows  # one part: Arrow reads every record
+    in_parts = report(3)
     assert in_parts == one_pass
+    # the parts read most records as plain ones, and Arrow the rest of each chunk with a defect
+    assert len(lines) - 1 - 6 * 100 < sum(plain_rows) < len(lines) - 1
     assert {(p["rule"], p["line"]) for p in one_pass["problems"]} >= {
         ("missing_value", 4),
         ("unknown_user", 1501),
