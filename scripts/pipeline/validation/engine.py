@@ -160,6 +160,10 @@ class _Part:
     ref_missing: dict[str, int] = field(default_factory=dict)
     scratch: Scratch = field(default_factory=Scratch)
 
+    def widen_time_range(self, lo: int, hi: int) -> None:
+        self.time_min = lo if self.time_min is None else min(self.time_min, lo)
+        self.time_max = hi if self.time_max is None else max(self.time_max, hi)
+
 
 class FileValidator:
     """Validates one CSV file against its Personalize schema, streaming."""
@@ -203,7 +207,7 @@ class FileValidator:
             return None
         columns = []
         for spec in self.specs:
-            low, high = {"int": (-(2**31), 2**31 - 1)}.get(spec.avro_type, (-(10**18), 10**18))
+            low, high = (-(2**31), 2**31 - 1) if spec.avro_type == "int" else (-(10**18), 10**18)
             if spec.is_timestamp:
                 low, high = 0, int(self.future_limit)
             elif spec.avro_type == "string":
@@ -477,9 +481,7 @@ class FileValidator:
             batch = self.plain.read(data, pos, part.scratch)
             if batch.rows:
                 if batch.time_range is not None:
-                    lo, hi = batch.time_range
-                    part.time_min = lo if part.time_min is None else min(part.time_min, lo)
-                    part.time_max = hi if part.time_max is None else max(part.time_max, hi)
+                    part.widen_time_range(*batch.time_range)
 
                 def value_of(name: str, row: int, at: int = pos) -> str | None:
                     return _plain_value(data, at, row, self.names.index(name))
@@ -693,8 +695,7 @@ class FileValidator:
             plausible = values[valid & (values >= 0) & (values <= limit)]
             lo, hi = (int(plausible.min()), int(plausible.max())) if len(plausible) else (None, None)
         if spec.name == "TIMESTAMP" and lo is not None and hi is not None:
-            part.time_min = lo if part.time_min is None else min(part.time_min, lo)
-            part.time_max = hi if part.time_max is None else max(part.time_max, hi)
+            part.widen_time_range(lo, hi)
         if values is None or valid is None:
             return
         negative = (values < 0) & valid

@@ -227,8 +227,10 @@ _STRING, _LONG, _INT, _FLOAT, _DOUBLE = 0, 1, 2, 3, 4
 _KINDS = {"string": _STRING, "long": _LONG, "int": _INT, "float": _FLOAT, "double": _DOUBLE}
 # the bit pattern a null folds (see columns.fold_numeric), per kind
 _MISSING = np.array([0, 1 << 63, 1 << 31, 0x7FC0_0123, 0x7FF8_0000_0000_0123], np.uint64)
-_POW10_32 = np.array([10.0**k for k in range(11)], np.float32)  # exact in float32 up to 10**10
-_POW10_64 = np.array([10.0**k for k in range(23)], np.float64)  # exact in float64 up to 10**22
+_POW10 = np.array([10.0**k for k in range(23)], np.float64)
+# per kind, the largest mantissa and power of ten exact in its float type (float32: 2**24 and 10**10)
+_EXACT_MANTISSA = np.array([0, 0, 0, 1 << 24, 1 << 53], np.int64)
+_EXACT_SCALE = np.array([0, 0, 0, 10, 22], np.int64)
 _COMMA, _LF, _CR, _MINUS, _DOT = ord(","), ord("\n"), ord("\r"), ord("-"), ord(".")
 _COMMAS = np.uint64(0x2C2C2C2C2C2C2C2C)
 _LFS = np.uint64(0x0A0A0A0A0A0A0A0A)
@@ -392,23 +394,21 @@ def _plain_records(
                         t_min = min(t_min, value)
                         t_max = max(t_max, value)
                     v = np.uint64(value) if kind == _LONG else np.uint64(value & 0xFFFF_FFFF)
-                elif kind == _FLOAT:
-                    # m / 10**k with both exact is correctly rounded (Clinger), as Arrow's parse is
-                    scale = decimals if decimals > 0 else 0
-                    if m > 1 << 24 or scale > 10:
-                        return record, row, True, t_min, t_max
-                    f32[0] = np.float32(m) / _POW10_32[scale]
-                    if negative:
-                        f32[0] = -f32[0]
-                    v = np.uint64(f32_bits[0])
                 else:
+                    # m / 10**k, both exact in the type, is correctly rounded (Clinger), as Arrow's parse
+                    # is; for float32 the division runs in float64 and is rounded again, which gives the
+                    # same value (53 >= 2 * 24 + 2 bits: double rounding is innocuous, Figueroa)
                     scale = decimals if decimals > 0 else 0
-                    if m > 1 << 53 or scale > 22:
+                    if m > _EXACT_MANTISSA[kind] or scale > _EXACT_SCALE[kind]:
                         return record, row, True, t_min, t_max
-                    f64[0] = np.float64(m) / _POW10_64[scale]
+                    f64[0] = np.float64(m) / _POW10[scale]
                     if negative:
                         f64[0] = -f64[0]
-                    v = f64_bits[0]
+                    if kind == _FLOAT:
+                        f32[0] = np.float32(f64[0])
+                        v = np.uint64(f32_bits[0])
+                    else:
+                        v = f64_bits[0]
                 if kind in (_INT, _FLOAT):
                     v *= _K3  # a 32-bit pattern, spread as `combine` spreads it
             rh = _fold_one(rh, v)
