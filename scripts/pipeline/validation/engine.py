@@ -3,14 +3,14 @@
 Fast path (every valid file): Arrow's streaming CSV reader parses typed batches and each batch is checked
 with vectorised Arrow/numpy operations and compiled (numba) loops. A local file of 32 MB or more is split at
 line feeds into parts read side by side (one per core), each part checking its own rows; the parts merge in
-file order. In an interactions file read in parts, plain records (no quotes, ASCII, every value as Arrow
-converts it without complaint) are hashed straight from their bytes (hashing.PlainRecords); from the first
-record that isn't plain, Arrow parses the rest of that chunk. Smaller files and streams (S3) are one part,
-parsed ahead in a producer thread. Per batch: nulls and lengths from the Arrow buffers, timestamp min/max, a
-64-bit hash of every USER_ID, ITEM_ID and EVENT_TYPE counted in per-key tables (memory grows with distinct
-users and items), and a 64-bit hash of every row for exact-duplicate detection (8 bytes a row, spilled to
-disk past 16 M rows; each part sorts its hashes when done, and the sorted runs are merged in buckets at the
-end).
+file order. In an interactions file read in parts, plain records (one ASCII line, no quotes but around a
+string, every value as Arrow converts it without complaint) are hashed straight from their bytes
+(hashing.PlainRecords); from the first record that isn't plain, Arrow parses the rest of that chunk. Smaller
+files and streams (S3) are one part, parsed ahead in a producer thread. Per batch: nulls and lengths from
+the Arrow buffers, timestamp min/max, a 64-bit hash of every USER_ID, ITEM_ID and EVENT_TYPE counted in
+per-key tables (memory grows with distinct users and items), and a 64-bit hash of every row for
+exact-duplicate detection (8 bytes a row, spilled to disk past 16 M rows; each part sorts its hashes when
+done, and the sorted runs are merged in buckets at the end).
 
 Precise path (only when Arrow rejects something: a bad number, bad UTF-8, wrong column count, broken
 quoting): the file is read again with every column as bytes, columns are converted with vectorised checks,
@@ -1160,12 +1160,12 @@ def _length_limit(dataset_type: str, spec: FieldSpec) -> tuple[int, str] | None:
 
 
 def _plain_value(data: npt.NDArray[np.uint8], start: int, row: int, column: int) -> str | None:
-    """Value `column` of record `row` counted from offset `start` in plain records (one line each, no
-    quotes; for the few values an example or an event type's name needs)."""
+    """Value `column` of record `row` counted from offset `start` in plain records (one ASCII line each;
+    for the few values an example or an event type's name needs)."""
     breaks = np.flatnonzero(data[start:] == ord("\n"))
     begin = start + (int(breaks[row - 1]) + 1 if row else 0)
     stop = start + int(breaks[row]) if row < len(breaks) else len(data)
-    value = bytes(data[begin:stop]).rstrip(b"\r").split(b",")[column].decode("ascii")
+    value = next(csv.reader([bytes(data[begin:stop]).rstrip(b"\r").decode("ascii")]))[column]
     return value or None
 
 

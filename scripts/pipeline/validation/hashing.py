@@ -219,10 +219,11 @@ def combine_masked(
 
 
 # ------------------------------------------------------------------------------------- plain records
-# A plain record: no quote, only ASCII, LF or CRLF at its end, every value as Arrow would convert it without
-# complaint. Most records of most files are plain; hashing them straight from the bytes skips Arrow's parse
-# and its per-column arrays. Anything else (or anything this reader is unsure of) stops it, and the caller
-# hands those bytes to Arrow, so the two paths must agree on every hash: tests compare them.
+# A plain record: one line of ASCII, LF or CRLF at its end, no quote but those around a string, every value
+# as Arrow would convert it without complaint. Most records of most files are plain; hashing them straight
+# from the bytes skips Arrow's parse and its per-column arrays. Anything else (or anything this reader is
+# unsure of) stops it, and the caller hands those bytes to Arrow, so the two paths must agree on every hash:
+# tests compare them.
 _STRING, _LONG, _INT, _FLOAT, _DOUBLE = 0, 1, 2, 3, 4
 _KINDS = {"string": _STRING, "long": _LONG, "int": _INT, "float": _FLOAT, "double": _DOUBLE}
 # the bit pattern a null folds (see columns.fold_numeric), per kind
@@ -231,7 +232,7 @@ _POW10 = np.array([10.0**k for k in range(23)], np.float64)
 # per kind, the largest mantissa and power of ten exact in its float type (float32: 2**24 and 10**10)
 _EXACT_MANTISSA = np.array([0, 0, 0, 1 << 24, 1 << 53], np.int64)
 _EXACT_SCALE = np.array([0, 0, 0, 10, 22], np.int64)
-_COMMA, _LF, _CR, _MINUS, _DOT = ord(","), ord("\n"), ord("\r"), ord("-"), ord(".")
+_COMMA, _LF, _CR, _MINUS, _DOT, _QUOTE = ord(","), ord("\n"), ord("\r"), ord("-"), ord("."), ord('"')
 _COMMAS = np.uint64(0x2C2C2C2C2C2C2C2C)
 _LFS = np.uint64(0x0A0A0A0A0A0A0A0A)
 _CRS = np.uint64(0x0D0D0D0D0D0D0D0D)
@@ -272,11 +273,11 @@ def _word(data: Any, pos: int, end: int) -> Any:
 
 
 @_jit
-def _stop_bytes(w: Any) -> Any:
-    """The high bit of every byte of `w` that ends a string value (, LF CR) or never is in a plain record
-    (" and non-ASCII). Only the lowest is exact (a zero-byte test borrows into the bytes above), which is
-    the one wanted."""
-    c = w ^ _COMMAS
+def _stop_bytes(w: Any, delimiters: Any) -> Any:
+    """The high bit of every byte of `w` that ends a value (`delimiters`: commas, or quotes inside quotes),
+    or that a plain value never holds (LF, CR, " and non-ASCII). Only the lowest is exact (a zero-byte test
+    borrows into the bytes above), which is the one wanted."""
+    c = w ^ delimiters
     n = w ^ _LFS
     r = w ^ _CRS
     q = w ^ _QUOTES
@@ -335,11 +336,17 @@ def _plain_records(
         for c in range(ncols):
             kind = kinds[c]
             if kind == _STRING:
+                w = _word(data, pos, end)
+                # a quoted string is plain too when it holds no quote or line break ("a""b" isn't)
+                quoted = (w & np.uint64(0xFF)) == np.uint64(_QUOTE)
+                delimiters = _QUOTES if quoted else _COMMAS
+                if quoted:
+                    pos += 1
+                    w = _word(data, pos, end)
                 start = pos
                 h = _K1
                 while True:
-                    w = _word(data, pos, end)
-                    stops = _stop_bytes(w)
+                    stops = _stop_bytes(w, delimiters)
                     if stops:
                         k = np.int64(trailing_zeros(stops) >> 3)  # bytes before the first stop
                         if k:
@@ -349,7 +356,13 @@ def _plain_records(
                         break
                     h = _absorb(h, w)
                     pos += 8
+                    w = _word(data, pos, end)
                 length = pos - start
+                if quoted:
+                    if byte != _QUOTE:
+                        return record, row, True, t_min, t_max
+                    pos += 1  # the closing quote; a quote right after it (a doubled one) ends the record
+                    byte = np.int64(_word(data, pos, end) & np.uint64(0xFF))
                 if (length == 0 and not nullable[c]) or length > high[c]:
                     return record, row, True, t_min, t_max
                 v = _string_hash(h, length)

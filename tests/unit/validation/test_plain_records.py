@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import csv
 import random
 
 import numpy as np
@@ -83,15 +84,22 @@ def random_number(rnd: random.Random, *, decimals: bool, digits: int) -> str:
     return "" if rnd.random() < 0.1 else text
 
 
+def maybe_quoted(rnd: random.Random, text: str) -> str:
+    """Some strings quoted, as CSV writers that quote every string do; commas can then be inside."""
+    if rnd.random() < 0.3:
+        return '"' + text + (", and more" if text and rnd.random() < 0.3 else "") + '"'
+    return text
+
+
 def random_records(n: int, seed: int) -> list[str]:
     rnd = random.Random(seed)
     return [
         ",".join(
             [
-                "u" * rnd.randint(1, 20) + str(i % 97),
-                f"item-{rnd.randint(0, 10 ** rnd.randint(0, 12))}",
+                maybe_quoted(rnd, "u" * rnd.randint(1, 20) + str(i % 97)),
+                maybe_quoted(rnd, f"item-{rnd.randint(0, 10 ** rnd.randint(0, 12))}"),
                 str(rnd.randint(0, FUTURE)),
-                rnd.choice(["", "View", "Purchase", "x" * rnd.randint(1, 30)]),
+                maybe_quoted(rnd, rnd.choice(["", "View", "Purchase", "x" * rnd.randint(1, 30)])),
                 random_number(rnd, decimals=True, digits=5),
                 random_number(rnd, decimals=False, digits=9),
                 random_number(rnd, decimals=True, digits=13),
@@ -116,7 +124,7 @@ def test_plain_records_hash_exactly_like_the_arrow_path(
     for name in ("USER_ID", "ITEM_ID", "EVENT_TYPE"):
         assert np.array_equal(np.concatenate([b[1][name] for b in batches]), strings[name]), name
     assert np.array_equal(np.concatenate([b[2] for b in batches]), rows)
-    times = [int(r.split(",")[2]) for r in records]
+    times = [int(next(csv.reader([r]))[2]) for r in records]
     assert (min(b[3][0] for b in batches), max(b[3][1] for b in batches)) == (min(times), max(times))
 
 
@@ -144,7 +152,13 @@ def test_decimal_values_convert_to_the_same_bits_as_arrows_parse(
 @pytest.mark.parametrize(
     ("record", "why"),
     [
-        ('"u1",i1,1600000000,View,1.5,3,2.25,-7', "a quote"),
+        ('"u""1",i1,1600000000,View,1.5,3,2.25,-7', "a doubled quote inside quotes"),
+        ('"u1\n2",i1,1600000000,View,1.5,3,2.25,-7', "a line break inside quotes"),
+        ('"u1"x,i1,1600000000,View,1.5,3,2.25,-7', "text after the closing quote"),
+        ('u"1,i1,1600000000,View,1.5,3,2.25,-7', "a quote inside an unquoted value"),
+        ('u1,i1,"1600000000",View,1.5,3,2.25,-7', "a quoted number"),
+        ('"u1,i1,1600000000,View,1.5,3,2.25,-7', "a quote never closed"),
+        ('"",i1,1600000000,View,1.5,3,2.25,-7', "a quoted empty required string"),
         ("u\u00e9,i1,1600000000,View,1.5,3,2.25,-7", "non-ASCII bytes"),
         ("u1\ri1,i1,1600000000,View,1.5,3,2.25,-7", "a CR that doesn't end the line"),
         ("", "an empty line"),
