@@ -402,8 +402,19 @@ def test_every_skipped_row_is_counted_but_only_the_first_five_kept(schemas: Any)
     assert report.row_counts == {"interactions": 1480}
 
 
+def read_by(monkeypatch: pytest.MonkeyPatch, parts: int, *, plain: bool = True) -> None:
+    """Make the validator read a local file in `parts` parts (small chunks and batches, so each part has
+    several), with the reader of plain records or with Arrow alone."""
+    monkeypatch.setattr(engine, "PART_MIN_BYTES", 1024 if parts > 1 else 1 << 40)
+    monkeypatch.setattr(engine, "available_cores", lambda: parts)
+    monkeypatch.setattr(engine, "PARTS_PER_CORE", 1)
+    monkeypatch.setattr(engine, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(engine, "PLAIN_ROWS", 50)
+    monkeypatch.setattr(engine, "_PLAIN_READER", plain)
+
+
 @pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
-def test_a_file_read_in_parts_side_by_side_reports_exactly_what_one_pass_does(
+def test_the_plain_reader_in_one_part_or_several_reports_exactly_what_arrow_alone_does(
     dataset_dir: Callable[..., Path],
     schemas: Any,
     data: SimpleNamespace,
@@ -433,20 +444,17 @@ def test_a_file_read_in_parts_side_by_side_reports_exactly_what_one_pass_does(
 
     monkeypatch.setattr(engine.PlainRecords, "read", counted_read)
 
-    def report(parts: int) -> dict[str, Any]:
-        monkeypatch.setattr(engine, "PART_MIN_BYTES", 1024 if parts > 1 else 1 << 40)
-        monkeypatch.setattr(engine, "available_cores", lambda: parts)
-        monkeypatch.setattr(engine, "PARTS_PER_CORE", 1)
-        monkeypatch.setattr(engine, "CHUNK_BYTES", 4096)  # several chunks per part
-        monkeypatch.setattr(engine, "PLAIN_ROWS", 50)  # several plain batches per chunk
+    def report(parts: int, *, plain: bool = True) -> dict[str, Any]:
+        read_by(monkeypatch, parts, plain=plain)
+        plain_rows.clear()
         return validate_directory(str(root), schemas=schemas, event_type="View").to_json()
 
-    one_pass = report(1)
-    assert not plain_rows  # one part: Arrow reads every record
-    in_parts = report(3)
-    assert in_parts == one_pass
-    # the parts read most records as plain ones, and Arrow the rest of each chunk with a defect
-    assert len(lines) - 1 - 6 * 100 < sum(plain_rows) < len(lines) - 1
+    one_pass = report(1, plain=False)
+    assert not plain_rows  # Arrow read every record
+    for parts in (1, 3):
+        assert report(parts) == one_pass
+        # most records were read as plain ones, and Arrow read the rest of each chunk with a defect
+        assert len(lines) - 1 - 7 * 120 < sum(plain_rows) < len(lines) - 1
     assert {(p["rule"], p["line"]) for p in one_pass["problems"]} >= {
         ("missing_value", 4),
         ("unknown_user", 1501),
@@ -533,7 +541,7 @@ def test_a_part_that_ends_inside_a_quoted_value_is_refused(tmp_path: Path) -> No
         list(line_chunks(path, 0, 15, 64))  # ends after "first line\n", inside the quotes
 
 
-def test_line_breaks_inside_quoted_values_near_a_split_give_the_one_pass_answer(
+def test_line_breaks_inside_quoted_values_near_a_split_give_what_arrow_alone_does(
     tmp_path: Path, schemas: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lines = [HEADER] + [
@@ -545,13 +553,11 @@ def test_line_breaks_inside_quoted_values_near_a_split_give_the_one_pass_answer(
     path = tmp_path / "interactions.csv"
     path.write_text("\n".join(lines) + "\n")
 
-    def report(parts: int) -> dict[str, Any]:
-        monkeypatch.setattr(engine, "PART_MIN_BYTES", 1024 if parts > 1 else 1 << 40)
-        monkeypatch.setattr(engine, "available_cores", lambda: parts)
-        monkeypatch.setattr(engine, "PARTS_PER_CORE", 1)
-        monkeypatch.setattr(engine, "CHUNK_BYTES", 4096)
+    def report(parts: int, *, plain: bool = True) -> dict[str, Any]:
+        read_by(monkeypatch, parts, plain=plain)
         return validate_file("interactions", path, schemas["interactions"]).to_json()
 
-    one_pass = report(1)
+    one_pass = report(1, plain=False)
     assert one_pass["summary"]["files"]["interactions.csv"]["rows"] == 3000
+    assert report(1) == one_pass
     assert report(4) == one_pass
