@@ -7,6 +7,7 @@ parts of a file are checked side by side. Hashes are never 0 (the key tables use
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -257,7 +258,7 @@ def _load8_intrinsic(typingctx: Any, data: Any, pos: Any) -> Any:
 
 
 _load8: Any = intrinsic(_load8_intrinsic)
-trailing_zeros: Any = _trailing_zeros  # (typed loosely: numba intrinsics have no call signature for mypy)
+_tzcnt: Any = _trailing_zeros  # (typed loosely: numba intrinsics have no call signature for mypy)
 
 
 @_inline
@@ -290,7 +291,7 @@ def _leading_digits(w: Any) -> Any:
     """How many of the bytes of `w`, from the first, are ASCII digits."""
     t = w ^ _DIGIT_ZEROS
     other = ((t + _DIGIT_OVER) | t) & _HIGH_BITS
-    return np.int64(trailing_zeros(other) >> 3) if other else 8
+    return np.int64(_tzcnt(other) >> 3) if other else 8
 
 
 @_jit
@@ -348,7 +349,7 @@ def _plain_records(
                 while True:
                     stops = _stop_bytes(w, delimiters)
                     if stops:
-                        k = np.int64(trailing_zeros(stops) >> 3)  # bytes before the first stop
+                        k = np.int64(_tzcnt(stops) >> 3)  # bytes before the first stop
                         if k:
                             h = _absorb(h, w & (_ALL >> np.uint64(64 - 8 * k)))
                         pos += k
@@ -482,7 +483,8 @@ class PlainRecords:
 
     @staticmethod
     def supports(avro_type: str) -> bool:
-        return avro_type in _KINDS
+        # words are read little-endian, as `hash_column` reads them on the machines Arrow runs on
+        return avro_type in _KINDS and sys.byteorder == "little"
 
     def read(self, data: npt.NDArray[np.uint8], pos: int, scratch: Scratch) -> PlainBatch:
         """The plain records from `pos` (at a record's start), up to `rows_per_batch` of them. The arrays
