@@ -10,7 +10,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.validation.hashing import combine, combine_masked
+from pipeline.validation.hashing import combine, combine_masked, missing_bits
 
 __all__ = ["distribution", "escaped", "fold_numeric", "iso", "parse_or_none"]
 
@@ -43,16 +43,9 @@ def fold_numeric(h: npt.NDArray[np.uint64], col: pa.Array) -> None:
     width = col.type.bit_width // 8
     bits = np.frombuffer(col.buffers()[1], dtype=f"<u{width}", count=len(col), offset=col.offset * width)
     if col.null_count:
-        combine_masked(h, bits, col.buffers()[0], col.offset, _missing_bits(col.type))
+        combine_masked(h, bits, col.buffers()[0], col.offset, missing_bits(col.type))
     else:
         combine(h, bits)
-
-
-def _missing_bits(dtype: pa.DataType) -> int:
-    """The bit pattern a null stands for: a NaN payload for floats, the minimum integer otherwise."""
-    if pa.types.is_floating(dtype):
-        return 0x7FC0_0123 if dtype.bit_width == 32 else 0x7FF8_0000_0000_0123
-    return 1 << (dtype.bit_width - 1)
 
 
 def parse_or_none(value: str | None, avro_type: str) -> float | int | None:

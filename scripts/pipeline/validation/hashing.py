@@ -30,6 +30,7 @@ __all__ = [
     "combine_masked",
     "hash_column",
     "hash_strings",
+    "missing_bits",
     "mix",
 ]
 
@@ -219,6 +220,14 @@ def combine_masked(
     return h
 
 
+def missing_bits(dtype: pa.DataType) -> int:
+    """The bit pattern a null numeric value folds into a row hash, one no CSV value produces: a NaN
+    payload for floats, the minimum integer otherwise."""
+    if pa.types.is_floating(dtype):
+        return 0x7FC0_0123 if dtype.bit_width == 32 else 0x7FF8_0000_0000_0123
+    return 1 << (dtype.bit_width - 1)
+
+
 # ------------------------------------------------------------------------------------- plain records
 # A plain record: one line of ASCII, LF or CRLF at its end, no quote but those around a string, every value
 # as Arrow would convert it without complaint. Most records of most files are plain; hashing them straight
@@ -227,8 +236,10 @@ def combine_masked(
 # tests compare them.
 _STRING, _LONG, _INT, _FLOAT, _DOUBLE = 0, 1, 2, 3, 4
 _KINDS = {"string": _STRING, "long": _LONG, "int": _INT, "float": _FLOAT, "double": _DOUBLE}
-# the bit pattern a null folds (see columns.fold_numeric), per kind
-_MISSING = np.array([0, 1 << 63, 1 << 31, 0x7FC0_0123, 0x7FF8_0000_0000_0123], np.uint64)
+# the bit pattern a null folds, per kind (none for strings: a null hashes like the empty string)
+_MISSING = np.array(
+    [0, *(missing_bits(t) for t in (pa.int64(), pa.int32(), pa.float32(), pa.float64()))], np.uint64
+)
 _POW10 = np.array([10.0**k for k in range(23)], np.float64)
 # per kind, the largest mantissa and power of ten exact in its float type (float32: 2**24 and 10**10)
 _EXACT_MANTISSA = np.array([0, 0, 0, 1 << 24, 1 << 53], np.int64)
@@ -466,10 +477,9 @@ class PlainBatch:
 
 
 class PlainRecords:
-    """Hashes plain CSV records straight from their bytes (see above); None for a schema it can't read."""
+    """Hashes plain CSV records straight from their bytes (see above)."""
 
     def __init__(self, columns: list[PlainColumn], time_column: str | None, rows_per_batch: int) -> None:
-        self.columns = columns
         self.kinds = np.array([_KINDS[c.avro_type] for c in columns], np.int64)
         self.nullable = np.array([c.nullable for c in columns], np.bool_)
         self.low = np.array([c.low for c in columns], np.int64)
