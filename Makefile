@@ -60,7 +60,7 @@ lint: install ## ruff over all Python
 	$(PY) -m ruff format --check .
 
 typecheck: install ## mypy with disallow_untyped_defs
-	$(PY) -m mypy scripts/pipeline local_stack chalice_app benchmarks tests
+	$(PY) -m mypy personalize_rules scripts/pipeline local_stack chalice_app benchmarks tests
 
 tf-check: install $(VENV)-checkov/.installed .terraform.d/cli.tfrc ## terraform fmt, validate, test, cfn-lint and checkov
 	$(PY) -m pipeline.tf_checks --checkov $(VENV)-checkov/bin/checkov

@@ -44,9 +44,9 @@ def bench_file() -> Path:
 def child_plain(path: str, block_size: int) -> dict[str, Any]:
     import pyarrow.csv as pacsv
 
+    from personalize_rules.dataset_schemas import field_specs
     from pipeline.config import load_dataset_schemas
     from pipeline.validation.engine import arrow_types
-    from pipeline.validation.schema_check import field_specs
 
     types = arrow_types(field_specs("interactions", load_dataset_schemas()["interactions"]))
     convert = pacsv.ConvertOptions(column_types=types, strings_can_be_null=True)

@@ -22,7 +22,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from pipeline.filter_expression import (
+from personalize_rules.filter_expression import (
     Clause,
     Condition,
     FieldRef,

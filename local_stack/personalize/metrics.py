@@ -19,8 +19,8 @@ import pyarrow.compute as pc
 from local_stack.personalize.recipes.data import Interactions, TrainingData, encode_interactions
 from local_stack.personalize.recipes.fit import fit_model
 from local_stack.personalize.recipes.models import TrainedModel
-from pipeline.metric_names import METRIC_NAMES
-from pipeline.recipe_specs import (
+from personalize_rules.metric_names import METRIC_NAMES
+from personalize_rules.recipe_specs import (
     ResolvedHyperparameters,
     recipe_name_from_arn,
     resolve_hyperparameters,

@@ -122,7 +122,7 @@ class ServingOps(BackendCore):
         return dict(self.store_for(group_arn).schemas)
 
     def op_CreateFilter(self, p: dict[str, Any]) -> dict[str, Any]:
-        from pipeline.filter_expression import FilterExpressionError
+        from personalize_rules.filter_expression import FilterExpressionError
 
         with self._lock:
             group = self._require_active("dataset-group", p["datasetGroupArn"])

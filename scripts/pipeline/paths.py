@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from personalize_rules.schema_files import schema_dir
+
 __all__ = ["DATASET_TYPES", "config_path", "repo_root", "schema_dir"]
 
 DATASET_TYPES: tuple[str, ...] = ("interactions", "users", "items")
@@ -16,10 +18,6 @@ def repo_root() -> Path:
     if override:
         return Path(override)
     return Path(__file__).resolve().parents[2]
-
-
-def schema_dir() -> Path:
-    return repo_root() / "schemas"
 
 
 def config_path() -> Path:

@@ -16,7 +16,7 @@ from local_stack.personalize.recipes.models import (
 )
 from local_stack.personalize.recipes.synthetic import synthetic_interactions
 from local_stack.personalize.recipes.training import train
-from pipeline.recipe_specs import (
+from personalize_rules.recipe_specs import (
     RECIPE_HYPERPARAMETERS,
     RECIPE_NAMES,
     HyperParameterSpec,

@@ -9,7 +9,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.recipe_specs import RecipeError
+from personalize_rules.recipe_specs import RecipeError
 
 __all__ = ["REQUIRED_COLUMNS", "Interactions", "TrainingData", "encode_interactions"]
 

@@ -15,7 +15,7 @@ from local_stack.personalize.recipes.models import (
     TrainedModel,
     TrendingModel,
 )
-from pipeline.recipe_specs import RecipeError, ResolvedHyperparameters
+from personalize_rules.recipe_specs import RecipeError, ResolvedHyperparameters
 
 __all__ = [
     "ALS_ALPHA",

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.metric_names import METRIC_NAMES
-from pipeline.recipe_specs import RECIPE_HYPERPARAMETERS, RecipeError, algorithm_arn
+from personalize_rules.metric_names import METRIC_NAMES
+from personalize_rules.recipe_specs import RECIPE_HYPERPARAMETERS, RecipeError, algorithm_arn
 
 __all__ = [
     "DEFAULT_MAX_TRAINING_JOBS",

@@ -10,7 +10,7 @@ from local_stack.personalize.recipes.data import TrainingData, encode_interactio
 from local_stack.personalize.recipes.fit import fit_model
 from local_stack.personalize.recipes.hpo import plan_search
 from local_stack.personalize.recipes.models import TrainedModel
-from pipeline.recipe_specs import (
+from personalize_rules.recipe_specs import (
     ResolvedHyperparameters,
     recipe_name_from_arn,
     resolve_hyperparameters,

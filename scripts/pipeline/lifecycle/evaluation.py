@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from personalize_rules.metric_names import METRIC_NAMES
 from pipeline.lifecycle.aws import creation_time, paginate, sort_newest_first
 from pipeline.lifecycle.context import Context
 from pipeline.lifecycle.errors import NotFoundError
-from pipeline.metric_names import METRIC_NAMES
 from pipeline.paths import repo_root
 
 __all__ = [

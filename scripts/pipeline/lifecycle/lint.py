@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from personalize_rules.filter_expression import lint_filter
 from pipeline.config import load_config, load_dataset_schemas
-from pipeline.filter_expression import lint_filter
 from pipeline.lifecycle.context import Progress
 from pipeline.lifecycle.errors import ConfigCheckError
 

@@ -21,12 +21,12 @@ from typing import Any
 
 import pyarrow.csv as pacsv
 
+from personalize_rules.metric_names import METRIC_NAMES
+from personalize_rules.recipe_specs import RECIPE_HYPERPARAMETERS, RecipeError, resolve_hyperparameters
 from pipeline.lifecycle.aws import creation_time, paginate, sort_newest_first
 from pipeline.lifecycle.context import Context
 from pipeline.lifecycle.errors import ConfigCheckError, JobFailedError, NotFoundError
 from pipeline.lifecycle.waiting import IN_PROGRESS_STATES, wait_for
-from pipeline.metric_names import METRIC_NAMES
-from pipeline.recipe_specs import RECIPE_HYPERPARAMETERS, RecipeError, resolve_hyperparameters
 
 __all__ = [
     "TRAINING_MODES",

@@ -6,14 +6,14 @@ s3:// prefix) holding interactions.csv and optional users.csv/items.csv, includi
 
 from __future__ import annotations
 
-from pipeline.validation.api import ValidationError, validate_directory, validate_file
-from pipeline.validation.report import MAX_EXAMPLES_PER_RULE, Problem, ValidationReport
-from pipeline.validation.schema_check import (
+from personalize_rules.dataset_schemas import (
     PersonalizeSchemaError,
     SchemaIssue,
     check_schema,
     schema_issues,
 )
+from pipeline.validation.api import ValidationError, validate_directory, validate_file
+from pipeline.validation.report import MAX_EXAMPLES_PER_RULE, Problem, ValidationReport
 
 __all__ = [
     "MAX_EXAMPLES_PER_RULE",

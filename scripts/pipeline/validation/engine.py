@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from personalize_rules.dataset_schemas import FieldSpec, field_specs
 from pipeline.validation.aggregates import DuplicateFinder, KeyTable
 from pipeline.validation.chunks import SplitInsideQuotesError, line_chunks
 from pipeline.validation.columns import (
@@ -58,7 +59,6 @@ from pipeline.validation.hashing import (
     mix,
 )
 from pipeline.validation.report import Problem, ProblemCollector, Severity, shorten
-from pipeline.validation.schema_check import FieldSpec, field_specs
 from pipeline.validation.sources import CountingStream, Source, count_breaks
 from pipeline.validation.streaming import Reopened, read_ahead
 

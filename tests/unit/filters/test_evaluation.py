@@ -17,8 +17,8 @@ from local_stack.personalize.filtering import (
     compile_filter,
     parse_filter_values,
 )
+from personalize_rules.filter_expression import FilterExpressionError
 from pipeline.config import load_dataset_schemas
-from pipeline.filter_expression import FilterExpressionError
 
 ITEMS: dict[str, dict[str, Any]] = {
     "shoe-1": {"ITEM_ID": "shoe-1", "CATEGORY_L1": "shoes", "CATEGORY_L2": "boots", "PRICE": 80.0},

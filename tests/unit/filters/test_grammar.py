@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.config import load_config, load_dataset_schemas
-from pipeline.filter_expression import (
+from personalize_rules.filter_expression import (
     MAX_EXPRESSION_LENGTH,
     FieldRef,
     FilterExpressionError,
@@ -18,6 +17,7 @@ from pipeline.filter_expression import (
     lint_filter,
     parse_filter,
 )
+from pipeline.config import load_config, load_dataset_schemas
 
 # Every example expression in the Amazon Personalize developer guide ("Filter expression examples",
 # item recommendation, user segment and "Combining multiple expressions" pages, current and earlier

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from personalize_rules.filter_expression import lint_filter
 from pipeline.config import load_dataset_schemas
-from pipeline.filter_expression import lint_filter
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from personalize_rules.metric_names import METRIC_NAMES
 from pipeline.cli import main
 from pipeline.lifecycle.batch import read_users, summarise_output
 from pipeline.lifecycle.errors import JobFailedError, ValidationFailedError, WaitTimeoutError
@@ -19,7 +20,6 @@ from pipeline.lifecycle.evaluation import (
     write_report,
 )
 from pipeline.lifecycle.waiting import failure_hint, wait_for
-from pipeline.metric_names import METRIC_NAMES
 from pipeline.paths import config_path
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 
-from pipeline.paths import schema_dir
+from personalize_rules.schema_files import schema_dir
 
 __all__ = [
     "DATASET_RECORD_NAMES",
