@@ -25,7 +25,7 @@ endif
 export TF_PROVIDER_MIRROR
 TF_DIR := terraform/envs/$(ENV)
 
-.PHONY: help install lock lint typecheck tf-check test test-unit test-functional bench \
+.PHONY: help install lock tf-lock lint typecheck tf-check test test-unit test-functional bench \
 	validate sample-data online-retail local-up local-down local-status plan apply destroy outputs \
 	import train evaluate promote batch events lint-filters serve deploy demo down clean
 
@@ -54,6 +54,16 @@ install: $(VENV)/.installed ## Create or refresh the virtualenv from the pinned 
 lock: ## Re-pin requirements/dev.txt from requirements/dev.in
 	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet -r requirements/dev.in && \
 	  .venv-lock/bin/pip freeze --exclude-editable > requirements/dev.txt && rm -rf .venv-lock
+
+tf-lock: .terraform.d/cli.tfrc ## Re-pin the AWS provider in both envs' .terraform.lock.hcl from the provider mirror
+	@test -n "$(TF_PROVIDER_MIRROR)" || { echo "no provider mirror: set TF_PROVIDER_MIRROR"; exit 1; }
+	@for env in local aws; do \
+	  dir=terraform/envs/$$env; data=$$(mktemp -d); \
+	  TF_DATA_DIR=$$data terraform -chdir=$$dir init -backend=false -input=false -no-color -upgrade >/dev/null && \
+	  TF_DATA_DIR=$$data terraform -chdir=$$dir providers lock -no-color \
+	    -fs-mirror="$(TF_PROVIDER_MIRROR)" -platform=linux_amd64; rc=$$?; rm -rf $$data; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	done
 
 lint: install ## ruff over all Python
 	$(PY) -m ruff check .
