@@ -109,16 +109,16 @@ local-status: install ## Is the local endpoint up?
 	$(PY) -m local_stack status
 
 plan: install .terraform.d/cli.tfrc ## terraform plan for ENV=local|aws
-	$(PY) -m pipeline.infra plan --env $(ENV)
+	$(PY) -m pipeline plan --env $(ENV)
 
 apply: install .terraform.d/cli.tfrc ## terraform apply for ENV=local|aws
-	$(PY) -m pipeline.infra apply --env $(ENV)
+	$(PY) -m pipeline apply --env $(ENV)
 
 destroy: install .terraform.d/cli.tfrc ## terraform destroy for ENV=local|aws
-	$(PY) -m pipeline.infra destroy --env $(ENV)
+	$(PY) -m pipeline destroy --env $(ENV)
 
 outputs: install .terraform.d/cli.tfrc ## Print the Terraform outputs the scripts and the API use
-	$(PY) -m pipeline.infra outputs --env $(ENV)
+	$(PY) -m pipeline outputs --env $(ENV)
 
 import: install ## Validate, upload and import DATA=<dir> [MODE=FULL|INCREMENTAL]
 	$(PY) -m pipeline import --env $(ENV) --data $(DATA) $(if $(MODE),--mode $(MODE))

@@ -191,7 +191,7 @@ def run_demo(
             "terraform apply (local)",
             lambda: _python(
                 "-m",
-                "pipeline.infra",
+                "pipeline",
                 "apply",
                 "--env",
                 "local",

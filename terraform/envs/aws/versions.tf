@@ -2,7 +2,7 @@ terraform {
   required_version = ">= 1.10.0" # S3-native state locking (use_lockfile)
 
   # Partial configuration: bucket, key and region come from backend.hcl (see backend.hcl.example),
-  # which `python -m pipeline.infra` passes to `terraform init` when it exists.
+  # which `pipeline.infra` passes to `terraform init` when it exists.
   backend "s3" {
     use_lockfile = true
     encrypt      = true

@@ -1,7 +1,7 @@
 terraform {
   required_version = ">= 1.7.0"
 
-  # State stays on this machine; `python -m pipeline.infra` passes -backend-config=path=... so each
+  # State stays on this machine; `pipeline.infra` passes -backend-config=path=... so each
   # checkout (and each functional test) keeps its own state under .local/terraform/.
   backend "local" {}
 
