@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from local_stack import process
-from pipeline.background import is_alive, stop_process
+from local_stack.process import home_dir, is_alive, stop_process
 
-__all__ = ["LocalStackError", "health", "home_dir", "main"]
+__all__ = ["LocalStackError", "health", "main"]
 
 DEFAULT_PORT = 4566
 
@@ -31,16 +31,6 @@ class LocalStackError(Exception):
         super().__init__(f"local stack {step}: {why}")
         self.step = step
         self.why = why
-
-
-def home_dir() -> Path:
-    """Where the pid and log files live: `LOCAL_STACK_HOME` or `<repo>/.local`."""
-    override = os.environ.get("LOCAL_STACK_HOME")
-    if override:
-        return Path(override)
-    from pipeline.paths import repo_root
-
-    return repo_root() / ".local"
 
 
 def _default_port() -> int:
