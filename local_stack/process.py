@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from local_stack.dispatcher import HEALTH_PATH
+from local_stack.errors import LocalStackError
 
 __all__ = [
     "LocalStackStartError",
@@ -34,12 +35,12 @@ __all__ = [
 ]
 
 
-class LocalStackStartError(RuntimeError):
+class LocalStackStartError(LocalStackError):
     """The server exited or did not answer its health check in time; carries the end of its log."""
 
     def __init__(self, url: str, log_path: Path, why: str) -> None:
         tail = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
-        super().__init__(f"local stack at {url} {why}; the end of {log_path}:\n{tail}")
+        super().__init__(url, why, f"local stack at {url} {why}; the end of {log_path}:\n{tail}")
         self.url = url
         self.log_path = log_path
 

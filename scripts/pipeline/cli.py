@@ -15,12 +15,18 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
+from chalicelib.errors import SettingsError
+from local_stack.errors import LocalStackError
+from personalize_rules.errors import RulesError
+from pipeline.errors import PipelineError
 from pipeline.lifecycle.context import Context, Progress
 from pipeline.lifecycle.errors import ValidationFailedError
 
 __all__ = ["build_parser", "main"]
 
-_PROJECT_MODULES = ("pipeline", "local_stack", "chalicelib")
+# Domain errors, known by their package's base, are printed without a traceback (chalicelib's: the
+# API settings that `serve` and `deploy` render).
+_DOMAIN_ERRORS: tuple[type[Exception], ...] = (PipelineError, RulesError, LocalStackError, SettingsError)
 _TERRAFORM_ACTIONS = {
     "plan": "terraform plan of the environment",
     "apply": "terraform apply, then each solution's auto-training as the config says",
@@ -225,11 +231,6 @@ def _deploy(ctx: Context) -> None:
     run_deploy(ctx)
 
 
-def _is_project_error(exc: BaseException) -> bool:
-    """Our domain errors (any project module's `...Error`) are printed without a traceback."""
-    return type(exc).__name__.endswith("Error") and type(exc).__module__.split(".")[0] in _PROJECT_MODULES
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     progress = Progress()
@@ -256,9 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:
-        if not _is_project_error(exc):
-            raise
+    except _DOMAIN_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

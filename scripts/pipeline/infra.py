@@ -20,6 +20,7 @@ from typing import Any
 
 from python_terraform import IsFlagged, Terraform
 
+from pipeline.errors import PipelineError
 from pipeline.paths import repo_root
 
 __all__ = [
@@ -41,14 +42,12 @@ ENVIRONMENTS: tuple[str, ...] = ("local", "aws")
 LOCAL_ACCOUNT_ID = "123456789012"
 
 
-class InfraError(Exception):
+class InfraError(PipelineError):
     """A Terraform step failed or cannot start; says which step, where and why."""
 
     def __init__(self, step: str, where: str, why: str) -> None:
-        super().__init__(f"{step} ({where}): {why}")
+        super().__init__(where, why, f"{step} ({where}): {why}")
         self.step = step
-        self.where = where
-        self.why = why
 
 
 def find_provider_mirror() -> str:
