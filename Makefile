@@ -25,22 +25,24 @@ endif
 export TF_PROVIDER_MIRROR
 TF_DIR := terraform/envs/$(ENV)
 
-.PHONY: help install lock lint typecheck tf-check test test-unit test-functional bench \
+.PHONY: help install lock tf-lock lint typecheck tf-check test test-unit test-functional bench \
 	validate sample-data online-retail local-up local-down local-status plan apply destroy outputs \
 	import train evaluate promote batch events lint-filters serve deploy demo down clean
 
 help: ## List every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
 
+# The lock has every package, pip and setuptools included, each with its hashes; the project itself is
+# installed on top, editable and without resolving anything again.
 $(VENV)/.installed: requirements/dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
 $(VENV)-checkov/.installed: requirements/checkov.txt
 	@test -x $(VENV)-checkov/bin/python || $(PYTHON) -m venv $(VENV)-checkov
-	$(VENV)-checkov/bin/python -m pip install --quiet -r requirements/checkov.txt
+	$(VENV)-checkov/bin/python -m pip install --quiet --require-hashes -r requirements/checkov.txt
 	@touch $@
 
 .terraform.d/cli.tfrc: scripts/find-provider-mirror Makefile
@@ -51,13 +53,32 @@ $(VENV)-checkov/.installed: requirements/checkov.txt
 
 install: $(VENV)/.installed ## Create or refresh the virtualenv from the pinned requirements (fast when unchanged)
 
-lock: ## Re-pin requirements/dev.txt from requirements/dev.in
-	$(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --quiet -r requirements/dev.in && \
-	  .venv-lock/bin/pip freeze --exclude-editable > requirements/dev.txt && rm -rf .venv-lock
+PIP_TOOLS_VERSION ?= 7.7.0
+# No index URLs or find-links in the lock: they are this machine's pip configuration, not the project's.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" .venv-lock/bin/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links $(if $(UPGRADE),--upgrade)
 
-lint: install ## ruff over all Python
+lock: ## Re-pin pyproject.toml's dependencies + dev extra (and checkov) with hashes [UPGRADE=1 for newer]
+	@rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet pip-tools==$(PIP_TOOLS_VERSION)
+	$(PIP_COMPILE) --extra dev --output-file requirements/dev.txt pyproject.toml && \
+	  $(PIP_COMPILE) --output-file requirements/checkov.txt requirements/checkov.in; rc=$$?; \
+	  rm -rf .venv-lock; exit $$rc
+
+tf-lock: .terraform.d/cli.tfrc ## Re-pin the AWS provider in both envs' .terraform.lock.hcl from the provider mirror
+	@test -n "$(TF_PROVIDER_MIRROR)" || { echo "no provider mirror: set TF_PROVIDER_MIRROR"; exit 1; }
+	@for env in local aws; do \
+	  dir=terraform/envs/$$env; data=$$(mktemp -d); \
+	  TF_DATA_DIR=$$data terraform -chdir=$$dir init -backend=false -input=false -no-color -upgrade >/dev/null && \
+	  TF_DATA_DIR=$$data terraform -chdir=$$dir providers lock -no-color \
+	    -fs-mirror="$(TF_PROVIDER_MIRROR)" -platform=linux_amd64; rc=$$?; rm -rf $$data; \
+	  [ $$rc -eq 0 ] || exit $$rc; \
+	done
+
+lint: install ## ruff over all Python; the import-linter layer contracts in pyproject.toml
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 typecheck: install ## mypy with disallow_untyped_defs
 	$(PY) -m mypy personalize_rules scripts/pipeline local_stack chalice_app benchmarks tests
@@ -99,16 +120,16 @@ local-status: install ## Is the local endpoint up?
 	$(PY) -m local_stack status
 
 plan: install .terraform.d/cli.tfrc ## terraform plan for ENV=local|aws
-	$(PY) -m pipeline.infra plan --env $(ENV)
+	$(PY) -m pipeline plan --env $(ENV)
 
 apply: install .terraform.d/cli.tfrc ## terraform apply for ENV=local|aws
-	$(PY) -m pipeline.infra apply --env $(ENV)
+	$(PY) -m pipeline apply --env $(ENV)
 
 destroy: install .terraform.d/cli.tfrc ## terraform destroy for ENV=local|aws
-	$(PY) -m pipeline.infra destroy --env $(ENV)
+	$(PY) -m pipeline destroy --env $(ENV)
 
 outputs: install .terraform.d/cli.tfrc ## Print the Terraform outputs the scripts and the API use
-	$(PY) -m pipeline.infra outputs --env $(ENV)
+	$(PY) -m pipeline outputs --env $(ENV)
 
 import: install ## Validate, upload and import DATA=<dir> [MODE=FULL|INCREMENTAL]
 	$(PY) -m pipeline import --env $(ENV) --data $(DATA) $(if $(MODE),--mode $(MODE))

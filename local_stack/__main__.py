@@ -17,30 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from local_stack import process
-from pipeline.background import is_alive, stop_process
+from local_stack.errors import LocalStackError
+from local_stack.process import home_dir, is_alive, stop_process
 
-__all__ = ["LocalStackError", "health", "home_dir", "main"]
+__all__ = ["health", "main"]
 
 DEFAULT_PORT = 4566
-
-
-class LocalStackError(Exception):
-    """The local stack could not be started or stopped; says which step and why."""
-
-    def __init__(self, step: str, why: str) -> None:
-        super().__init__(f"local stack {step}: {why}")
-        self.step = step
-        self.why = why
-
-
-def home_dir() -> Path:
-    """Where the pid and log files live: `LOCAL_STACK_HOME` or `<repo>/.local`."""
-    override = os.environ.get("LOCAL_STACK_HOME")
-    if override:
-        return Path(override)
-    from pipeline.paths import repo_root
-
-    return repo_root() / ".local"
 
 
 def _default_port() -> int:
@@ -83,12 +65,12 @@ def up(port: int, state_dir: Path | None, wait_seconds: float = 60.0) -> int:
             print(" failed")
             tail = log_path.read_text(errors="replace").splitlines()[-20:]
             raise LocalStackError(
-                "up", f"server exited with {proc.returncode}; log tail:\n" + "\n".join(tail)
+                "local stack up", f"server exited with {proc.returncode}; log tail:\n" + "\n".join(tail)
             )
         print(".", end="", flush=True)
         time.sleep(0.25)
     raise LocalStackError(
-        "up", f"no health answer on port {port} within {wait_seconds:.0f} s; see {log_path}"
+        "local stack up", f"no health answer on port {port} within {wait_seconds:.0f} s; see {log_path}"
     )
 
 

@@ -1,12 +1,14 @@
-"""A local stack server as a child process on a free loopback port, for tests and benchmarks: started,
-waited for until it answers its health check, and stopped at the end of a `with` block. (`python -m
-local_stack up/down` keep a pid file instead, for a server that outlives the command.)"""
+"""The local stack's processes. `serve`: a server as a child process on a free loopback port, for tests
+and benchmarks, started, waited for until it answers its health check, and stopped at the end of a
+`with` block. `python -m local_stack up/down` (and the pipeline's background API) keep a pid file under
+`home_dir()` instead, for a server that outlives the command; `is_alive` and `stop_process` serve them."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -19,18 +21,73 @@ from pathlib import Path
 from typing import Any
 
 from local_stack.dispatcher import HEALTH_PATH
+from local_stack.errors import LocalStackError
 
-__all__ = ["LocalStackStartError", "RunningServer", "free_port", "health", "serve"]
+__all__ = [
+    "LocalStackStartError",
+    "RunningServer",
+    "free_port",
+    "health",
+    "home_dir",
+    "is_alive",
+    "serve",
+    "stop_process",
+]
 
 
-class LocalStackStartError(RuntimeError):
+class LocalStackStartError(LocalStackError):
     """The server exited or did not answer its health check in time; carries the end of its log."""
 
     def __init__(self, url: str, log_path: Path, why: str) -> None:
         tail = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
-        super().__init__(f"local stack at {url} {why}; the end of {log_path}:\n{tail}")
+        super().__init__(url, why, f"local stack at {url} {why}; the end of {log_path}:\n{tail}")
         self.url = url
         self.log_path = log_path
+
+
+def home_dir() -> Path:
+    """Where pid and log files of background servers live: `LOCAL_STACK_HOME`, else `.local` in the
+    checkout (`BP_REPO_ROOT` if set, else the folder above this package)."""
+    override = os.environ.get("LOCAL_STACK_HOME")
+    if override:
+        return Path(override)
+    checkout = os.environ.get("BP_REPO_ROOT")
+    return (Path(checkout) if checkout else Path(__file__).resolve().parents[1]) / ".local"
+
+
+def is_alive(pid: int) -> bool:
+    """True while a process with this pid exists (ours or another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _reap(pid: int) -> None:
+    # A child of ours (a test fixture's server) stays a zombie, and "alive", until it is reaped.
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def stop_process(pid: int, *, group: bool = False, grace_seconds: float = 10.0) -> None:
+    """SIGTERM, wait up to `grace_seconds`, then SIGKILL. `group` signals the process group that a
+    session leader started (servers that fork, such as `chalice local`)."""
+    send = os.killpg if group else os.kill
+    for sig, grace in ((signal.SIGTERM, grace_seconds), (signal.SIGKILL, 5.0)):
+        try:
+            send(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and is_alive(pid):
+            _reap(pid)
+            time.sleep(0.1)
+        _reap(pid)
+        if not is_alive(pid):
+            return
 
 
 @dataclass(frozen=True)

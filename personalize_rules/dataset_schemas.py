@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema
 
+from personalize_rules.errors import RulesError
 from personalize_rules.schema_files import schema_dir
 
 __all__ = [
@@ -52,14 +53,12 @@ _MAX_METADATA = {"interactions": 5, "users": 25, "items": 100}
 _MIN_METADATA = {"interactions": 0, "users": 1, "items": 1}
 
 
-class PersonalizeSchemaError(ValueError):
+class PersonalizeSchemaError(RulesError, ValueError):
     """A Personalize schema breaks a documented rule; says which dataset, where and why."""
 
     def __init__(self, dataset_type: str, where: str, why: str) -> None:
-        super().__init__(f"{dataset_type} schema: {where}: {why}")
+        super().__init__(where, why, f"{dataset_type} schema: {where}: {why}")
         self.dataset_type = dataset_type
-        self.where = where
-        self.why = why
 
 
 @dataclass(frozen=True)

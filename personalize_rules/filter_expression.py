@@ -30,6 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from personalize_rules.errors import RulesError
+
 __all__ = [
     "ALL_EVENT_TYPES",
     "MAX_DISTINCT_FIELDS",
@@ -67,11 +69,11 @@ _COMPARISONS = ("=", "!=", "<", "<=", ">", ">=")
 _KEYWORDS = {"include", "exclude", "where", "and", "or", "in", "not", "if"}
 
 
-class FilterExpressionError(ValueError):
+class FilterExpressionError(RulesError, ValueError):
     """A filter expression the service would refuse; `position` is the 0-based character offset."""
 
     def __init__(self, message: str, position: int) -> None:
-        super().__init__(message)
+        super().__init__(f"position {position}", message, message)
         self.message = message
         self.position = position
 
@@ -81,12 +83,15 @@ class FilterExpressionError(ValueError):
 
 
 @dataclass(eq=True)
-class FilterLintError(Exception):
+class FilterLintError(RulesError):
     """One problem `lint_filter` found: what is wrong, where (0-based offset) and which rule."""
 
     message: str
     position: int
     rule: str
+
+    def __post_init__(self) -> None:
+        super().__init__(f"position {self.position}", self.message, str(self))
 
     def __str__(self) -> str:
         return f"position {self.position}: {self.message} [{self.rule}]"

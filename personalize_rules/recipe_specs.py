@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from personalize_rules.errors import RulesError
+
 __all__ = [
     "LEGACY_NAMES",
     "RECIPE_HYPERPARAMETERS",
@@ -24,14 +26,14 @@ __all__ = [
 Kind = Literal["integer", "continuous", "boolean", "categorical"]
 
 
-class RecipeError(ValueError):
+class RecipeError(RulesError, ValueError):
     """Bad training input (hyperparameters, HPO config, data), worded like Personalize's errors;
     the emulator answers it as InvalidInputException."""
 
     code = "InvalidInputException"
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
+        super().__init__("training input", message, message)
         self.message = message
 
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from local_stack.errors import LocalStackError
 from local_stack.personalize.errors import (
     InvalidNextTokenException,
     ResourceAlreadyExistsException,
@@ -66,8 +67,11 @@ DATASET_TYPE_KEYS = {"Interactions": "interactions", "Users": "users", "Items": 
 SERVICES = ("personalize", "personalize-runtime", "personalize-events")
 
 
-class JobFailure(Exception):
+class JobFailure(LocalStackError):
     """Work that ends in CREATE FAILED; the message is the failureReason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("job", reason, reason)
 
 
 def utc_now() -> dt.datetime:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from local_stack.errors import LocalStackError
+
 __all__ = [
     "InvalidInputException",
     "InvalidNextTokenException",
@@ -13,15 +15,16 @@ __all__ = [
 ]
 
 
-class PersonalizeError(Exception):
-    """An error the API returns to the caller: `code` is the AWS error code, `message` its text."""
+class PersonalizeError(LocalStackError):
+    """An error the API returns to the caller: `code` is the AWS error code (its `where`), `message` its
+    text (its `why`)."""
 
     code = "PersonalizeError"
     #: HTTP status for REST-JSON services (runtime, events); JSON 1.1 always answers 400.
     status = 400
 
     def __init__(self, message: str) -> None:
-        super().__init__(f"{self.code}: {message}")
+        super().__init__(self.code, message)
         self.message = message
 
     def to_json(self) -> dict[str, str]:

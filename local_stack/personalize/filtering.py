@@ -22,6 +22,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from local_stack.errors import LocalStackError
 from personalize_rules.filter_expression import (
     Clause,
     Condition,
@@ -59,17 +60,20 @@ Row = Mapping[str, Any]
 _Pred = Callable[[str], bool]
 
 
-class FilterValuesError(ValueError):
+class FilterValuesError(LocalStackError, ValueError):
     """`filterValues` do not fit the filter (missing INCLUDE placeholder, malformed value, too many)."""
 
     def __init__(self, message: str, placeholder: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(f"filterValues {placeholder or ''}".rstrip(), message, message)
         self.message = message
         self.placeholder = placeholder
 
 
-class FilterContextError(ValueError):
+class FilterContextError(LocalStackError, ValueError):
     """The request cannot use this filter (item filter for users, CurrentItem without an item, ...)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__("filter", why, why)
 
 
 class Interaction(NamedTuple):

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from local_stack.errors import LocalStackError
+
 __all__ = ["S3AccessError", "list_keys", "read_object", "split_s3_uri", "write_object"]
 
 
-class S3AccessError(Exception):
+class S3AccessError(LocalStackError):
     """An S3 location the emulator cannot read or write; carries the URI and why."""
 
     def __init__(self, uri: str, why: str) -> None:
-        super().__init__(f"{uri}: {why}")
+        super().__init__(uri, why)
         self.uri = uri
-        self.why = why
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from local_stack.errors import LocalStackError
 from local_stack.personalize.filtering import Interaction
 from local_stack.personalize.recipes import TrainingData
 
@@ -33,13 +34,12 @@ _AVRO_TO_ARROW: dict[str, pa.DataType] = {
 _ID_COLUMN = {"interactions": "USER_ID", "users": "USER_ID", "items": "ITEM_ID"}
 
 
-class StoreError(Exception):
+class StoreError(LocalStackError):
     """Data that cannot be stored; says which dataset and why."""
 
     def __init__(self, dataset_type: str, why: str) -> None:
-        super().__init__(f"{dataset_type}: {why}")
+        super().__init__(dataset_type, why)
         self.dataset_type = dataset_type
-        self.why = why
 
 
 def _base_type(avro_type: Any) -> str:

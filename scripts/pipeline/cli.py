@@ -7,6 +7,7 @@ Every command is idempotent and ends with a clear result, or with an error that 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -14,12 +15,24 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
+from chalicelib.errors import SettingsError
+from local_stack.errors import LocalStackError
+from personalize_rules.errors import RulesError
+from pipeline.errors import PipelineError
 from pipeline.lifecycle.context import Context, Progress
 from pipeline.lifecycle.errors import ValidationFailedError
 
 __all__ = ["build_parser", "main"]
 
-_PROJECT_MODULES = ("pipeline", "local_stack", "chalicelib")
+# Domain errors, known by their package's base, are printed without a traceback (chalicelib's: the
+# API settings that `serve` and `deploy` render).
+_DOMAIN_ERRORS: tuple[type[Exception], ...] = (PipelineError, RulesError, LocalStackError, SettingsError)
+_TERRAFORM_ACTIONS = {
+    "plan": "terraform plan of the environment",
+    "apply": "terraform apply, then each solution's auto-training as the config says",
+    "destroy": "terraform destroy of the environment",
+    "outputs": "print the Terraform outputs the scripts and the API use (JSON)",
+}
 
 
 def _env(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +42,9 @@ def _env(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.split("\n", 1)[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    for action, text in _TERRAFORM_ACTIONS.items():
+        _env(sub.add_parser(action, help=text))
 
     p = sub.add_parser("import", help="validate, upload and import a data directory")
     _env(p)
@@ -99,6 +115,9 @@ def _run(args: argparse.Namespace, progress: Progress) -> None:
 
         run_lint_filters(progress=progress)
         return
+    if command in _TERRAFORM_ACTIONS:
+        _terraform(args.env, command, progress)
+        return
     if command == "demo":
         from pipeline.demo import run_demo
 
@@ -135,6 +154,22 @@ def _preflight(args: argparse.Namespace) -> None:
     if not (path.is_dir() if is_dir else path.is_file()):
         kind = "directory" if is_dir else "file"
         raise ValidationFailedError(f"--{attr} {path}", f"no such {kind}", f"check the {attr.upper()}= path")
+
+
+def _terraform(env: str, action: str, progress: Progress) -> None:
+    from pipeline.infra import run
+
+    out = run(action, env)
+    if action == "outputs":
+        from pipeline.tf_outputs import parse_outputs
+
+        print(json.dumps(parse_outputs(env, out), indent=2, sort_keys=True, default=str))
+    if action == "apply":
+        # CloudFormation cannot set a solution's auto-training, and AWS defaults it to on (a billed
+        # version every 7 days): right after apply, set each solution as the config says.
+        from pipeline.lifecycle.training import apply_auto_training
+
+        apply_auto_training(Context.load(env, progress=progress))
 
 
 def _import(ctx: Context, args: argparse.Namespace) -> None:
@@ -196,11 +231,6 @@ def _deploy(ctx: Context) -> None:
     run_deploy(ctx)
 
 
-def _is_project_error(exc: BaseException) -> bool:
-    """Our domain errors (any project module's `...Error`) are printed without a traceback."""
-    return type(exc).__name__.endswith("Error") and type(exc).__module__.split(".")[0] in _PROJECT_MODULES
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     progress = Progress()
@@ -227,9 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:
-        if not _is_project_error(exc):
-            raise
+    except _DOMAIN_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -9,19 +9,18 @@ from typing import Any
 import jsonschema
 import yaml
 
+from pipeline.errors import PipelineError
 from pipeline.paths import config_path, repo_root, schema_dir
 
 __all__ = ["ConfigError", "load_config", "load_dataset_schemas"]
 
 
-class ConfigError(Exception):
+class ConfigError(PipelineError):
     """The project config is unreadable or breaks its schema; says where and why."""
 
     def __init__(self, path: Path, where: str, why: str) -> None:
-        super().__init__(f"{path}: {where}: {why}")
+        super().__init__(where, why, f"{path}: {where}: {why}")
         self.path = path
-        self.where = where
-        self.why = why
 
 
 def load_config(path: Path | None = None) -> dict[str, Any]:

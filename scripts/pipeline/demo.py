@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from braze.render import render_template
-from pipeline.lifecycle.api_server import run_down, start_api_background, state_dir
+from local_stack.process import home_dir
+from pipeline.lifecycle.api_server import run_down, start_api_background
 from pipeline.lifecycle.context import Context, Progress, local_aws_env
 from pipeline.lifecycle.errors import LifecycleError
 from pipeline.online_retail import convert, default_source
@@ -83,7 +84,7 @@ def _python(*args: str, log_name: str | None = None, progress: Progress | None =
     if log_name is None:
         subprocess.run([sys.executable, *args], check=True, cwd=repo_root())
         return
-    log = state_dir() / log_name
+    log = home_dir() / log_name
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as handle:
         done = subprocess.run(
@@ -118,7 +119,7 @@ def _validate(data: Path, progress: Progress) -> None:
 
 def _api_key(ctx: Context) -> str:
     """A demo API key, stored in the SSM parameter the API reads (Terraform leaves it as a placeholder)."""
-    key_file = state_dir() / "demo-api-key"
+    key_file = home_dir() / "demo-api-key"
     key = key_file.read_text().strip() if key_file.exists() else secrets.token_urlsafe(24)
     ssm = ctx.client("ssm")
     params: dict[str, Any] = {
@@ -191,7 +192,7 @@ def run_demo(
             "terraform apply (local)",
             lambda: _python(
                 "-m",
-                "pipeline.infra",
+                "pipeline",
                 "apply",
                 "--env",
                 "local",
@@ -233,7 +234,7 @@ def run_demo(
         f"""
 == running now
   local AWS endpoint   http://127.0.0.1:{port}   (S3, IAM, SSM, KMS, CloudFormation, Personalize)
-  recommendations API  {api_base}   (chalice local; log in {state_dir() / "api.log"})
+  recommendations API  {api_base}   (chalice local; log in {home_dir() / "api.log"})
   evaluation report    {evaluation.markdown.relative_to(repo_root())}
   batch output         {batch.files[0].parent.relative_to(repo_root()) if batch.files else "-"}
 

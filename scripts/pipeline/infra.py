@@ -1,4 +1,5 @@
-"""Run Terraform for an environment (`python -m pipeline.infra plan|apply|destroy|outputs --env local|aws`).
+"""Run Terraform for an environment: init, plan, apply, destroy, outputs (the CLI's `python -m pipeline
+plan|apply|destroy|outputs --env local|aws` calls `run`).
 
 Terraform runs through python-terraform. Provider installation never touches the network when a
 filesystem mirror is known: `ensure_cli_config()` writes the same `cli.tfrc` the Makefile writes and
@@ -8,8 +9,6 @@ every Terraform call here (and in `pipeline.tf_checks`, `pipeline.tf_outputs`) g
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import subprocess
 import sys
@@ -19,9 +18,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from python_terraform import IsFlagged, Terraform
 
+from pipeline.errors import PipelineError
 from pipeline.paths import repo_root
 
 __all__ = [
@@ -32,7 +31,6 @@ __all__ = [
     "find_provider_mirror",
     "init",
     "local_endpoint",
-    "main",
     "plan_has_changes",
     "run",
     "state_dir",
@@ -44,14 +42,12 @@ ENVIRONMENTS: tuple[str, ...] = ("local", "aws")
 LOCAL_ACCOUNT_ID = "123456789012"
 
 
-class InfraError(Exception):
+class InfraError(PipelineError):
     """A Terraform step failed or cannot start; says which step, where and why."""
 
     def __init__(self, step: str, where: str, why: str) -> None:
-        super().__init__(f"{step} ({where}): {why}")
+        super().__init__(where, why, f"{step} ({where}): {why}")
         self.step = step
-        self.where = where
-        self.why = why
 
 
 def find_provider_mirror() -> str:
@@ -161,31 +157,47 @@ def _env_vars(env: str) -> dict[str, str]:
 
 
 def _terraform(env: str) -> Terraform:
-    return Terraform(working_dir=str(env_dir(env)), is_env_vars_included=True)
+    # Only builds command lines (see _exec): the environment is passed per call.
+    return Terraform(working_dir=str(env_dir(env)), is_env_vars_included=False)
+
+
+def _exec(
+    tf: Terraform,
+    env: Mapping[str, str],
+    command: str,
+    args: Sequence[str],
+    options: dict[str, Any],
+    *,
+    capture: bool,
+) -> tuple[int, str, str]:
+    """Run one terraform command with exactly `env` as its environment; (exit code, stdout, stderr).
+
+    python-terraform builds the command line (its option mapping: IsFlagged, lists, None skips);
+    its own runner hands the child a copy of os.environ and has no per-call env, so the child is
+    started here with `env` and the process environment is never changed.
+    """
+    argv = tf.generate_cmd_string(command, *args, **options)
+    done = subprocess.run(
+        argv, cwd=tf.working_dir, env=dict(env), capture_output=capture, text=True, check=False
+    )
+    return done.returncode, done.stdout or "", done.stderr or ""
 
 
 def _call(
     tf: Terraform, step: str, where: str, command: str, args: Sequence[str], options: dict[str, Any]
 ) -> str:
     """Run one terraform command with our environment, streaming output; returns captured stdout."""
-    # python-terraform hands os.environ to the child process, so swap it for the call.
-    saved = dict(os.environ)
     wanted = terraform_env(options.pop("_extra_env", None))
     capture = bool(options.pop("_capture", False))
-    os.environ.clear()
-    os.environ.update(wanted)
     try:
-        code, out, err = tf.cmd(command, *args, capture_output=capture, **options)
+        code, out, err = _exec(tf, wanted, command, args, options, capture=capture)
     except OSError as exc:
         raise InfraError(step, where, f"cannot run terraform: {exc}") from exc
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
     if code != 0:
         raise InfraError(
             step, where, f"terraform {command} exited {code}" + (f": {err.strip()}" if err else "")
         )
-    return out or ""
+    return out
 
 
 def init(env: str, *, backend_config: Mapping[str, str] | None = None, capture: bool = False) -> None:
@@ -249,55 +261,12 @@ def plan_has_changes(env: str) -> bool:
     where = str(env_dir(env))
     init(env, capture=True)
     options: dict[str, Any] = {"input": False, "no_color": IsFlagged, "detailed_exitcode": IsFlagged}
-    wanted = terraform_env(_env_vars(env))
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(wanted)
     try:
-        code, out, err = _terraform(env).cmd("plan", capture_output=True, **options)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+        code, out, err = _exec(
+            _terraform(env), terraform_env(_env_vars(env)), "plan", [], options, capture=True
+        )
+    except OSError as exc:
+        raise InfraError("terraform plan", where, f"cannot run terraform: {exc}") from exc
     if code not in (0, 2):
         raise InfraError("terraform plan", where, f"exited {code}: {(err or out or '').strip()[-2000:]}")
     return code == 2
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipeline.infra", description=__doc__)
-    parser.add_argument("action", choices=("plan", "apply", "destroy", "outputs"))
-    parser.add_argument("--env", choices=ENVIRONMENTS, default=os.environ.get("ENV", "local"))
-    args = parser.parse_args(argv)
-    try:
-        out = run(args.action, args.env)
-    except InfraError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    if args.action == "outputs":
-        # Imported here: tf_outputs builds on this module.
-        from pipeline.tf_outputs import parse_outputs
-
-        print(json.dumps(parse_outputs(args.env, out), indent=2, sort_keys=True, default=str))
-    if args.action == "apply":
-        return _reconcile_auto_training(args.env)
-    return 0
-
-
-def _reconcile_auto_training(env: str) -> int:
-    """CloudFormation cannot set a solution's auto-training, and AWS defaults it to on (a billed
-    version every 7 days): right after apply, set each solution as the config says."""
-    # Imported here: the lifecycle package builds on this module.
-    from pipeline.lifecycle.context import Context
-    from pipeline.lifecycle.errors import LifecycleError
-    from pipeline.lifecycle.training import apply_auto_training
-
-    try:
-        apply_auto_training(Context.load(env))
-    except (LifecycleError, BotoCoreError, ClientError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

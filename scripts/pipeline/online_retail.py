@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from pipeline.config import load_config, load_dataset_schemas
+from pipeline.errors import PipelineError
 from pipeline.paths import repo_root
 from pipeline.sample_data import fill_template, image_url_template, item_url_template, write_csv_table
 
@@ -98,13 +99,8 @@ CATEGORY_KEYWORDS: dict[str, tuple[str, str]] = {
 _WORD = re.compile(r"[A-Z]+")
 
 
-class OnlineRetailError(Exception):
+class OnlineRetailError(PipelineError):
     """The Online Retail source cannot be found, read or converted; says where and why."""
-
-    def __init__(self, where: str, why: str) -> None:
-        super().__init__(f"{where}: {why}")
-        self.where = where
-        self.why = why
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from pipeline.config import load_config, load_dataset_schemas
+from pipeline.errors import PipelineError
 
 __all__ = [
     "CATALOG",
@@ -146,13 +147,8 @@ _P_SESSION_FOCUS = 0.7  # a view stays in the session's focus category
 _ZIPF_EXPONENT = 1.0
 
 
-class SampleDataError(Exception):
+class SampleDataError(PipelineError):
     """The sample data cannot be generated or written; says where and why."""
-
-    def __init__(self, where: str, why: str) -> None:
-        super().__init__(f"{where}: {why}")
-        self.where = where
-        self.why = why
 
 
 def item_url_template(config: dict[str, Any] | None = None) -> str:

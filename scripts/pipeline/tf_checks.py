@@ -15,19 +15,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.errors import PipelineError
 from pipeline.infra import terraform_env
 from pipeline.paths import config_path, repo_root
 
 __all__ = ["CheckError", "StepResult", "main", "render_template", "run_checks", "terraform_roots"]
 
 
-class CheckError(Exception):
+class CheckError(PipelineError):
     """A check could not run at all (tool missing, template not renderable); says which and why."""
 
     def __init__(self, step: str, why: str) -> None:
-        super().__init__(f"{step}: {why}")
+        super().__init__(step, why)
         self.step = step
-        self.why = why
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pipeline.errors import PipelineError
 from pipeline.infra import InfraError, run
 
 __all__ = ["REQUIRED_KEYS", "OutputsError", "parse_outputs", "read_outputs"]
@@ -26,13 +27,12 @@ REQUIRED_KEYS: tuple[str, ...] = (
 )
 
 
-class OutputsError(Exception):
+class OutputsError(PipelineError):
     """The environment's outputs are unavailable or incomplete (not applied yet?); says which env and why."""
 
     def __init__(self, env: str, why: str) -> None:
-        super().__init__(f"terraform outputs of env {env!r}: {why}")
+        super().__init__(f"terraform outputs of env {env!r}", why)
         self.env = env
-        self.why = why
 
 
 def read_outputs(env: str = "local") -> dict[str, Any]:

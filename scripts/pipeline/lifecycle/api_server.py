@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.settings import render_chalice_stage, render_environment
-from pipeline.background import is_alive, stop_process
+from local_stack.process import home_dir, is_alive, stop_process
 from pipeline.lifecycle.context import Context, Progress
 from pipeline.lifecycle.errors import LifecycleError, WaitTimeoutError
 from pipeline.paths import repo_root
@@ -27,15 +27,8 @@ __all__ = [
     "run_down",
     "run_serve",
     "start_api_background",
-    "state_dir",
     "stop_api",
 ]
-
-
-def state_dir() -> Path:
-    """pid and log files: `LOCAL_STACK_HOME` (shared with the local stack) or `<repo>/.local`."""
-    override = os.environ.get("LOCAL_STACK_HOME")
-    return Path(override) if override else repo_root() / ".local"
 
 
 def api_environment(ctx: Context) -> dict[str, str]:
@@ -63,7 +56,7 @@ def run_serve(ctx: Context, port: int) -> int:
 
 
 def _api_pid_file() -> Path:
-    return state_dir() / "api.pid"
+    return home_dir() / "api.pid"
 
 
 def stop_api(progress: Progress | None = None) -> bool:
@@ -99,7 +92,7 @@ def _get(url: str, timeout: float = 1.0) -> int | None:
 def start_api_background(ctx: Context, port: int, *, timeout: float = 60.0) -> int:
     """(Re)start `chalice local` in the background, wait for /health to answer; returns the pid."""
     stop_api(ctx.progress)
-    folder = state_dir()
+    folder = home_dir()
     folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **api_environment(ctx)}
     # No autoreload in the background: one process, nothing respawning after `down`.
@@ -153,7 +146,7 @@ def run_deploy(ctx: Context) -> int:
     back to chalice_app/.chalice/deployed/ so the next deploy updates the same API instead of a new one.
     """
     source = repo_root() / "chalice_app"
-    build = state_dir() / "chalice-deploy" / ctx.env
+    build = home_dir() / "chalice-deploy" / ctx.env
     if build.exists():
         shutil.rmtree(build)
     shutil.copytree(
@@ -189,4 +182,4 @@ def run_down(
     if not stop_api(progress):
         progress.say("API server: not running")
     subprocess.call([sys.executable, "-m", "local_stack", "down"])
-    (state_dir() / "api.pid").unlink(missing_ok=True)
+    (home_dir() / "api.pid").unlink(missing_ok=True)

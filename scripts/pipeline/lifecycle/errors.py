@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pipeline.errors import PipelineError
+
 __all__ = [
     "ConfigCheckError",
     "JobFailedError",
@@ -14,14 +16,14 @@ __all__ = [
 ]
 
 
-class LifecycleError(Exception):
+class LifecycleError(PipelineError):
     """Printed by the CLI without a traceback: `where` failed because `why`; `hint` says what to do."""
 
     def __init__(self, where: str, why: str, hint: str = "") -> None:
         self.where = where
         self.why = why
         self.hint = hint
-        super().__init__(self.format())
+        super().__init__(where, why, self.format())
 
     def format(self) -> str:
         text = f"{where_prefix(self.where)}{self.why}"

@@ -2,7 +2,7 @@ terraform {
   required_version = ">= 1.10.0" # S3-native state locking (use_lockfile)
 
   # Partial configuration: bucket, key and region come from backend.hcl (see backend.hcl.example),
-  # which `python -m pipeline.infra` passes to `terraform init` when it exists.
+  # which `pipeline.infra` passes to `terraform init` when it exists.
   backend "s3" {
     use_lockfile = true
     encrypt      = true
@@ -11,7 +11,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.60.0, < 6.0.0"
+      version = ">= 5.60.0"
     }
   }
 }

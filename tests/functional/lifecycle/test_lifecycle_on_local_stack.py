@@ -52,7 +52,7 @@ def applied(local_stack: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[
     state = tmp_path_factory.mktemp("tfstate")
     env = {**os.environ, **local_stack.env(), "BP_TF_STATE_DIR": str(state)}
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline.infra", "apply", "--env", "local"],
+        [sys.executable, "-m", "pipeline", "apply", "--env", "local"],
         env=env,
         cwd=repo_root(),
         capture_output=True,

@@ -1,4 +1,4 @@
-"""`python -m pipeline.infra apply --env local` against the local stack, checked through boto3.
+"""`python -m pipeline apply --env local` against the local stack, checked through boto3.
 
 One module-scoped apply (Terraform is slow): the tests read what it built, then a second plan must show
 no changes, and the last test destroys everything and checks nothing is left. The config is the repo's
@@ -60,9 +60,9 @@ def tf_env(
 
 
 def _infra(action: str, tf_env: dict[str, str]) -> None:
-    """`python -m pipeline.infra <action> --env local` as `make` runs it, failing with its output's tail."""
+    """`python -m pipeline <action> --env local` as `make` runs it, failing with its output's tail."""
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline.infra", action, "--env", "local"],
+        [sys.executable, "-m", "pipeline", action, "--env", "local"],
         env=tf_env,
         capture_output=True,
         text=True,

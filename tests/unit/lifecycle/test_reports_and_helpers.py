@@ -8,8 +8,11 @@ from typing import Any
 import pytest
 import yaml
 
+from local_stack.errors import LocalStackError
+from personalize_rules.errors import RulesError
 from personalize_rules.metric_names import METRIC_NAMES
 from pipeline.cli import main
+from pipeline.errors import PipelineError
 from pipeline.lifecycle.batch import read_users, summarise_output
 from pipeline.lifecycle.errors import JobFailedError, ValidationFailedError, WaitTimeoutError
 from pipeline.lifecycle.evaluation import (
@@ -127,3 +130,37 @@ def test_import_of_a_missing_directory_fails_before_touching_terraform(
     assert main(["import", "--env", "local", "--data", str(tmp_path / "missing")]) == 1
     err = capsys.readouterr().err
     assert "no such directory" in err and "terraform" not in err
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        PipelineError("config", "broken"),
+        RulesError("position 3", "no such field"),
+        LocalStackError("local stack up", "port in use"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_the_cli_knows_a_domain_error_by_its_package_base(
+    error: Exception, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail(**_: object) -> None:
+        raise error
+
+    monkeypatch.setattr("pipeline.lifecycle.lint.run_lint_filters", fail)
+    assert main(["lint-filters"]) == 1
+    assert capsys.readouterr().err == f"error: {error}\n"
+
+
+def test_the_cli_lets_an_error_outside_the_domain_bases_raise(monkeypatch: pytest.MonkeyPatch) -> None:
+    class ParserError(Exception):  # named and placed like a domain error, but without a package base
+        pass
+
+    ParserError.__module__ = "pipeline.lifecycle.lint"
+
+    def fail(**_: object) -> None:
+        raise ParserError("bug")
+
+    monkeypatch.setattr("pipeline.lifecycle.lint.run_lint_filters", fail)
+    with pytest.raises(ParserError):
+        main(["lint-filters"])

@@ -78,3 +78,56 @@ def test_apply_on_local_says_to_start_the_local_stack_when_it_is_down(
     monkeypatch.setenv("LOCAL_STACK_PORT", str(port))
     with pytest.raises(infra.InfraError, match="make local-up"):
         infra.run("apply", "local")
+
+
+def test_terraform_gets_its_environment_per_call_and_the_process_environment_stays_untouched(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import threading
+    import time
+
+    (repo / "terraform" / "envs" / "local").mkdir(parents=True)
+    bin_dir = tmp_path_factory.mktemp("bin")
+    seen, started, release = bin_dir / "env.txt", bin_dir / "started", bin_dir / "release"
+    # A terraform that records its environment, then holds until the test has looked at os.environ.
+    fake = bin_dir / "terraform"
+    fake.write_text(
+        f'#!/bin/sh\nenv > "{seen}"\ntouch "{started}"\n'
+        f'i=0; while [ ! -f "{release}" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done\n',
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("BP_TF_STATE_DIR", str(repo / "state"))
+    monkeypatch.setenv("TF_PROVIDER_MIRROR", "/mirror/providers")
+    monkeypatch.delenv("TF_DATA_DIR", raising=False)
+    monkeypatch.delenv("TF_IN_AUTOMATION", raising=False)
+    before = dict(os.environ)
+    errors: list[BaseException] = []
+
+    def run_init() -> None:
+        try:
+            infra.init("local", capture=True)
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+
+    worker = threading.Thread(target=run_init)
+    worker.start()
+    try:
+        for _ in range(600):  # terraform is running once `started` exists
+            if started.exists() or not worker.is_alive():
+                break
+            time.sleep(0.05)
+        during = dict(os.environ)
+    finally:
+        release.touch()
+        worker.join(timeout=60)
+    assert not errors
+    assert during == before
+    assert dict(os.environ) == before
+    child = dict(line.split("=", 1) for line in seen.read_text(encoding="utf-8").splitlines() if "=" in line)
+    assert child["TF_DATA_DIR"] == str(repo / "state" / ".terraform")
+    assert child["TF_IN_AUTOMATION"] == "1"
+    assert child["TF_CLI_CONFIG_FILE"] == str(repo / ".terraform.d" / "cli.tfrc")
+    assert child["PATH"] == os.environ["PATH"]
