@@ -27,7 +27,8 @@ TF_DIR := terraform/envs/$(ENV)
 
 .PHONY: help install lock lint typecheck tf-check test test-unit test-functional bench \
 	validate sample-data online-retail local-up local-down local-status plan apply destroy outputs \
-	import train evaluate promote batch events lint-filters serve deploy demo down clean
+	import train evaluate promote batch events lint-filters serve deploy demo down clean \
+	currents-sync currents-sample forget braze-sync
 
 help: ## List every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -127,6 +128,18 @@ batch: install ## Batch recommendations for USERS=<file> [FILTER=<name>]
 
 events: install ## Stream interactions from FILE=<csv> through the event tracker
 	$(PY) -m pipeline events --env $(ENV) --file $(FILE)
+
+currents-sync: install ## Run the Currents bridge (the Lambda's handler) over new objects under currents.prefix
+	$(PY) -m pipeline currents-sync --env $(ENV)
+
+currents-sample: install ## Write Currents Avro files in Braze's S3 layout from DATA=<dir> [LAST=<n>] [OUT=<dir>]
+	$(PY) -m pipeline currents-sample --env $(ENV) --data $(DATA) $(if $(LAST),--last $(LAST)) $(if $(filter-out data/sample,$(OUT)),--out $(OUT))
+
+forget: install ## Forget USERS=<file> in Personalize and our S3 copies [BRAZE=1 also deletes them in Braze]
+	$(PY) -m pipeline forget --env $(ENV) --users $(USERS) $(if $(BRAZE),--braze)
+
+braze-sync: install ## Batch recommendations -> Braze profiles (/users/track) [JOB=<batch job name>] [CAMPAIGN=<name>]
+	$(PY) -m pipeline braze-sync --env $(ENV) $(if $(JOB),--job $(JOB)) $(if $(CAMPAIGN),--campaign $(CAMPAIGN))
 
 lint-filters: install ## Parse every configured filter and check it against the schemas
 	$(PY) -m pipeline lint-filters
