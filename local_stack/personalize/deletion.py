@@ -33,8 +33,8 @@ from local_stack.personalize.store import DatasetGroupStore
 __all__ = ["DataDeletionOps", "read_user_ids", "remove_users"]
 
 KIND = "data-deletion-job"
-_SUMMARY = ("dataDeletionJobArn", "datasetGroupArn", "jobName", "status", "creationDateTime")
-_SUMMARY += ("lastUpdatedDateTime", "failureReason")
+_SUMMARY: tuple[str, ...] = ("dataDeletionJobArn", "datasetGroupArn", "jobName", "status")
+_SUMMARY += ("creationDateTime", "lastUpdatedDateTime", "failureReason")
 
 
 def read_user_ids(data: bytes, where: str) -> list[str]:

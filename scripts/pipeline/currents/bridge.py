@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -211,7 +212,7 @@ class Bridge:
     def read_records(data: bytes) -> list[dict[str, Any]]:
         """Every record of an Avro container file; `_UnreadableError` with the reason otherwise."""
         try:
-            records = list(fastavro.reader(io.BytesIO(data)))
+            records: list[Any] = list(fastavro.reader(io.BytesIO(data)))
         except Exception as exc:  # fastavro raises ValueError, EOFError, SchemaParseException, ...
             raise _UnreadableError(f"not a readable Avro file: {type(exc).__name__}: {exc}") from None
         for n, record in enumerate(records):
@@ -320,9 +321,12 @@ class Bridge:
                 )
                 for e in sendable
             ]
-            extra = {"sleep": self.sleep} if self.sleep is not None else {}
             send_events(
-                self.events_client, self.settings.tracking_id, api_events, progress=self.progress, **extra
+                self.events_client,
+                self.settings.tracking_id,
+                api_events,
+                progress=self.progress,
+                sleep=self.sleep or time.sleep,
             )
             bulk_key = f"{self.settings.bulk_prefix}{date_hour}/{stem}.csv"
             self._put(bulk_key, bulk_csv(sendable), "text/csv")
