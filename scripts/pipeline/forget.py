@@ -132,7 +132,8 @@ def _csv_keys(target: ForgetTarget) -> list[str]:
             keys += [
                 str(o["Key"]) for o in page.get("Contents", []) if str(o["Key"]).lower().endswith(".csv")
             ]
-    return sorted(set(keys))
+    # The deletion jobs' own input files list exactly the users: they are not copies of our data.
+    return sorted(k for k in set(keys) if not k.startswith(target.work_prefix))
 
 
 def _without(data: bytes, users: set[str]) -> tuple[bytes, int]:
@@ -211,7 +212,8 @@ def target_for(ctx: Context) -> ForgetTarget:
         role_arn=str(ctx.output("personalize_role_arn")),
         name=str(ctx.config["name"]),
         prefixes=tuple(prefixes),
-        work_prefix=str(currents.get("state_prefix", "currents-state/")) + "forget/",
+        # Under the import prefix: the Personalize role may already read it (modules/storage grants it).
+        work_prefix=f"{ctx.storage['import_prefix']}forget/",
         poll=float(ctx.poll or 0.1),
         timeout=float(ctx.timeout or 900.0),
         sleep=ctx.sleep,

@@ -229,3 +229,23 @@ def test_sample_files_follow_the_layout_and_cut_at_the_limit() -> None:
     files = sample_files(records, "currents/", limit=10)
     assert len(files) == 3
     assert all(parse_key(k).event_type == "users.behaviors.Purchase" for k in files)
+
+
+def test_the_lambda_handler_decodes_s3_event_keys_and_processes_them(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import quote_plus
+
+    from pipeline.currents.handler import handler
+
+    monkeypatch.setenv("CURRENTS_CONFIG", json.dumps(load_config()["currents"]))
+    monkeypatch.setenv("TRACKING_ID", "tid")
+    monkeypatch.delenv("DATASET_GROUP_ARN", raising=False)
+    key = put(s3, "users.behaviors.Purchase", [purchase("e1", "u1", "i9")])
+    assert "+" in key
+    event = {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": quote_plus(key)}}}]}
+    tracker = FakeTracker()
+    out = handler(event, None, s3=s3, events_client=tracker)
+    assert out == {"files": [{"key": key, "status": "processed", "sent": 1, "reason": ""}]}
+    assert handler(event, None, s3=s3, events_client=tracker)["files"][0]["status"] == "skipped"
+    assert len(tracker.events) == 1
