@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,8 +122,19 @@ def _digest(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()  # noqa: S324 - a key name, not a security digest
 
 
+@functools.lru_cache(maxsize=4096)
+def _day_of(day_number: int) -> str:
+    return dt.datetime.fromtimestamp(day_number * 86_400, dt.UTC).strftime("%Y-%m-%d")
+
+
 def _day(timestamp: int) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%d")
+    """The UTC day of a Unix time (seen ids are kept per day)."""
+    return _day_of(timestamp // 86_400)
+
+
+def _shard(internal_id: str) -> str:
+    """One of 16 id-pair shards: stable across processes (unlike hash()), cheap per event."""
+    return format(zlib.crc32(internal_id.encode()) & 0xF, "x")
 
 
 class Bridge:
@@ -176,7 +189,7 @@ class Bridge:
         return self._seen[day]
 
     def _pair_shard(self, internal_id: str) -> dict[str, str]:
-        shard = _digest(internal_id)[:2]
+        shard = _shard(internal_id)
         if shard not in self._pairs:
             raw = self._get(f"{self.settings.state_prefix}id-pairs/{shard}.json")
             self._pairs[shard] = json.loads(raw) if raw else {}
@@ -190,12 +203,12 @@ class Bridge:
         shard = self._pair_shard(internal_id)
         if shard.get(internal_id) != external_id:
             shard[internal_id] = external_id
-            self._dirty_pairs.add(_digest(internal_id)[:2])
+            self._dirty_pairs.add(_shard(internal_id))
 
     def _forget_pair(self, internal_id: str) -> None:
         shard = self._pair_shard(internal_id)
         if shard.pop(internal_id, None) is not None:
-            self._dirty_pairs.add(_digest(internal_id)[:2])
+            self._dirty_pairs.add(_shard(internal_id))
 
     def _save_state(self) -> None:
         for day in sorted(self._dirty_seen):
