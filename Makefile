@@ -76,11 +76,12 @@ test-unit: install ## Only the fast unit tests
 test-functional: install .terraform.d/cli.tfrc ## Only the functional tests (local stack, terraform)
 	$(PY) -m pytest -q tests/functional
 
-bench: install ## Benchmarks: validator, emulator, API (prints figures, ratios against baselines)
+bench: install ## Benchmarks: validator, emulator, API, Currents bridge, braze-sync (figures, ratios against baselines)
 	$(PY) benchmarks/validate_throughput.py
 	$(PY) benchmarks/emulator.py
 	$(PY) benchmarks/api.py
 	$(PY) benchmarks/currents.py
+	$(PY) benchmarks/braze_sync.py
 
 validate: install ## Check DATA=<dir|s3://…> [REPORT=<file.json>] [EVENT_TYPE=<type>] before an import
 	$(PY) -m pipeline.validate $(DATA) $(if $(REPORT),--report $(REPORT)) $(if $(EVENT_TYPE),--event-type $(EVENT_TYPE))
