@@ -28,6 +28,7 @@ import json
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,7 @@ from botocore.exceptions import ClientError
 from pipeline.currents.layout import CurrentsLayoutError, parse_key
 from pipeline.currents.mapping import DELETE_EVENT_TYPE, BridgeEvent, EventRule, rules_from_config
 from pipeline.lifecycle.context import Progress
-from pipeline.lifecycle.events import Event, send_events
+from pipeline.lifecycle.events import MAX_EVENTS_PER_CALL, Event, EventsResult, send_events
 
 __all__ = ["Bridge", "BridgeSettings", "FileResult", "SyncResult", "bulk_csv"]
 
@@ -55,6 +56,9 @@ class BridgeSettings:
     tracking_id: str
     rules: Mapping[str, EventRule]
     session_suffix: str = "-braze"
+    # PutEvents takes one user per call: at ~20 ms a call, a 100,000-user file needs parallel calls to fit
+    # a Lambda's 15 minutes. Throttling is still retried with backoff in each worker.
+    put_events_workers: int = 8
 
     @classmethod
     def from_config(cls, currents: Mapping[str, Any], *, bucket: str, tracking_id: str) -> BridgeSettings:
@@ -67,6 +71,7 @@ class BridgeSettings:
             tracking_id=tracking_id,
             rules=rules_from_config(currents["events"]),
             session_suffix=str(currents.get("session_suffix", "-braze")),
+            put_events_workers=int(currents.get("put_events_workers", 8)),
         )
 
 
@@ -334,13 +339,7 @@ class Bridge:
                 )
                 for e in sendable
             ]
-            send_events(
-                self.events_client,
-                self.settings.tracking_id,
-                api_events,
-                progress=self.progress,
-                sleep=self.sleep or time.sleep,
-            )
+            self._send(api_events)
             bulk_key = f"{self.settings.bulk_prefix}{date_hour}/{stem}.csv"
             self._put(bulk_key, bulk_csv(sendable), "text/csv")
         if attributed:
@@ -363,6 +362,33 @@ class Bridge:
         result.sent = len(sendable)
         result.attributed = len(attributed)
         self._mark_seen(fresh)
+
+    def _send(self, events: list[Event]) -> None:
+        """PutEvents for `events`; users are split over workers, each user's events stay in one worker."""
+        workers = max(1, min(self.settings.put_events_workers, len(events) // MAX_EVENTS_PER_CALL))
+        sleep = self.sleep or time.sleep
+        if workers == 1:
+            send_events(
+                self.events_client, self.settings.tracking_id, events, progress=self.progress, sleep=sleep
+            )
+            return
+        parts: list[list[Event]] = [[] for _ in range(workers)]
+        for event in events:
+            parts[zlib.crc32(event.user_id.encode()) % workers].append(event)
+        quiet = Progress(io.StringIO())
+
+        def send(part: list[Event]) -> EventsResult:
+            return send_events(
+                self.events_client, self.settings.tracking_id, part, progress=quiet, sleep=sleep
+            )
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="put-events") as pool:
+            results = list(pool.map(send, [p for p in parts if p]))
+        calls, retries = sum(r.calls for r in results), sum(r.retries for r in results)
+        self.progress.say(
+            f"sent {len(events):,} events in {calls:,} PutEvents calls over {workers} workers "
+            f"({retries} retries)"
+        )
 
     def _deletions(self, records: list[dict[str, Any]], result: FileResult) -> None:
         fresh = self._fresh(records, result)

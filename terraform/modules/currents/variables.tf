@@ -26,12 +26,13 @@ variable "account_id" {
 
 variable "currents" {
   type = object({
-    prefix            = string
-    quarantine_prefix = string
-    state_prefix      = string
-    bulk_prefix       = string
-    session_suffix    = optional(string, "-braze")
-    events            = any
+    prefix             = string
+    quarantine_prefix  = string
+    state_prefix       = string
+    bulk_prefix        = string
+    session_suffix     = optional(string, "-braze")
+    put_events_workers = optional(number, 8)
+    events             = any
   })
   description = "The config's `currents` section (config/project.yaml): prefixes and the event mapping."
 

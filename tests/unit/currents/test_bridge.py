@@ -249,3 +249,41 @@ def test_the_lambda_handler_decodes_s3_event_keys_and_processes_them(
     assert out == {"files": [{"key": key, "status": "processed", "sent": 1, "reason": ""}]}
     assert handler(event, None, s3=s3, events_client=tracker)["files"][0]["status"] == "skipped"
     assert len(tracker.events) == 1
+
+
+class SlowTracker(FakeTracker):
+    """A tracker with latency, counting how many calls are in flight at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import threading
+
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    def put_events(self, **kwargs: Any) -> dict[str, Any]:
+        import time
+
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        time.sleep(0.005)
+        try:
+            with self.lock:
+                return super().put_events(**kwargs)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+
+def test_put_events_for_many_users_run_in_parallel_and_each_users_events_stay_in_order(s3: Any) -> None:
+    tracker = SlowTracker()
+    records = [purchase(f"e{n}", f"u{n % 40}", f"i{n}", 1_751_500_000 + n) for n in range(200)]
+    put(s3, "users.behaviors.Purchase", records)
+    result = bridge(s3, tracker).sync()
+    assert result.count("sent") == 200 and len(tracker.events) == 200
+    assert tracker.most_in_flight > 1
+    for call in tracker.calls:
+        stamps = [e["sentAt"] for e in call["eventList"]]
+        assert stamps == sorted(stamps)
