@@ -27,7 +27,8 @@ TF_DIR := terraform/envs/$(ENV)
 
 .PHONY: help install lock tf-lock lint typecheck tf-check test test-unit test-functional bench \
 	validate sample-data online-retail local-up local-down local-status plan apply destroy outputs \
-	import train evaluate promote batch events lint-filters serve deploy demo down clean
+	import train evaluate promote batch events lint-filters serve deploy demo down clean \
+	currents-sync currents-sample currents-package forget braze-sync
 
 help: ## List every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -96,10 +97,12 @@ test-unit: install ## Only the fast unit tests
 test-functional: install .terraform.d/cli.tfrc ## Only the functional tests (local stack, terraform)
 	$(PY) -m pytest -q tests/functional
 
-bench: install ## Benchmarks: validator, emulator, API (prints figures, ratios against baselines)
+bench: install ## Benchmarks: validator, emulator, API, Currents bridge, braze-sync (figures, ratios against baselines)
 	$(PY) benchmarks/validate_throughput.py
 	$(PY) benchmarks/emulator.py
 	$(PY) benchmarks/api.py
+	$(PY) benchmarks/currents.py
+	$(PY) benchmarks/braze_sync.py
 
 validate: install ## Check DATA=<dir|s3://…> [REPORT=<file.json>] [EVENT_TYPE=<type>] before an import
 	$(PY) -m pipeline.validate $(DATA) $(if $(REPORT),--report $(REPORT)) $(if $(EVENT_TYPE),--event-type $(EVENT_TYPE))
@@ -148,6 +151,27 @@ batch: install ## Batch recommendations for USERS=<file> [FILTER=<name>]
 
 events: install ## Stream interactions from FILE=<csv> through the event tracker
 	$(PY) -m pipeline events --env $(ENV) --file $(FILE)
+
+currents-sync: install ## Run the Currents bridge (the Lambda's handler) over new objects under currents.prefix
+	$(PY) -m pipeline currents-sync --env $(ENV)
+
+currents-sample: install ## Write Currents Avro files in Braze's S3 layout from DATA=<dir> [LAST=<n>] [OUT=<dir>]
+	$(PY) -m pipeline currents-sample --env $(ENV) --data $(DATA) $(if $(LAST),--last $(LAST)) $(if $(filter-out data/sample,$(OUT)),--out $(OUT))
+
+currents-package: install ## Build build/currents-lambda.zip (pipeline + fastavro for the Lambda runtime) for terraform/modules/currents
+	rm -rf build/currents-lambda && mkdir -p build/currents-lambda
+	$(PY) -m pip install --quiet --target build/currents-lambda --only-binary=:all: \
+	  --platform manylinux2014_x86_64 --python-version 3.12 --implementation cp \
+	  "$$(grep '^fastavro==' requirements/dev.txt)"
+	cp -r scripts/pipeline build/currents-lambda/pipeline
+	find build/currents-lambda -name __pycache__ -prune -exec rm -rf {} +
+	$(PY) -c "import shutil; shutil.make_archive('build/currents-lambda', 'zip', 'build/currents-lambda')"
+
+forget: install ## Forget USERS=<file> in Personalize and our S3 copies [BRAZE=1 also deletes them in Braze]
+	$(PY) -m pipeline forget --env $(ENV) --users $(USERS) $(if $(BRAZE),--braze)
+
+braze-sync: install ## Batch recommendations -> Braze profiles (/users/track) [JOB=<batch job name>] [CAMPAIGN=<name>]
+	$(PY) -m pipeline braze-sync --env $(ENV) $(if $(JOB),--job $(JOB)) $(if $(CAMPAIGN),--campaign $(CAMPAIGN))
 
 lint-filters: install ## Parse every configured filter and check it against the schemas
 	$(PY) -m pipeline lint-filters

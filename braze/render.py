@@ -1,6 +1,7 @@
 """Render the Braze templates with python-liquid 2, emulating the Braze-only parts they use.
 
-- `${attribute}` user attributes (Braze syntax) become `braze_user.attribute`.
+- `${attribute}` user attributes and `custom_attribute.${name}` custom attributes (Braze syntax) become
+  `braze_user.attribute` / `braze_user.name`: pass both kinds in `user`.
 - `{% connected_content URL :headers {...} :save var :cache_max_age N :retry %}` makes a real HTTP GET,
   saves the JSON (objects get `__http_status_code__`, as in Braze) and caches by URL for `:cache_max_age`.
 - `{% abort_message('why') %}` stops the render; `url_param_escape` escapes a query parameter value.
@@ -46,6 +47,7 @@ API_BASE_PLACEHOLDER = "https://YOUR-API"
 API_KEY_PLACEHOLDER = "YOUR-API-KEY"
 BRAZE_TIMEOUT_SECONDS = 2.0  # Braze waits less than 2 s for a Connected Content response
 _ATTRIBUTE = re.compile(r"\$\{(\w+)\}")
+_CUSTOM_ATTRIBUTE = re.compile(r"custom_attribute\.\$\{(\w+)\}")
 _OPTION = re.compile(r"\s+(?=:[a-z_]+\b)")
 
 
@@ -219,6 +221,7 @@ def render_template(
     """Render a template file (or source text) for one user against a running API."""
     source = template.read_text(encoding="utf-8") if isinstance(template, Path) else template
     source = source.replace(API_BASE_PLACEHOLDER, api_base.rstrip("/")).replace(API_KEY_PLACEHOLDER, api_key)
+    source = _CUSTOM_ATTRIBUTE.sub(r"braze_user.\1", source)  # {{custom_attribute.${name}}}
     source = _ATTRIBUTE.sub(r"braze_user.\1", source)
     env = env or make_environment()
     state: _State = env.braze_state  # type: ignore[attr-defined]

@@ -42,16 +42,23 @@ def credential_scope(authorization: str) -> tuple[str, str] | None:
 class Dispatcher:
     """Routes one request: health, the Personalize emulator, or moto."""
 
-    def __init__(self, moto_app: WSGIApp, personalize_app: WSGIApp) -> None:
+    def __init__(self, moto_app: WSGIApp, personalize_app: WSGIApp, braze_app: WSGIApp | None = None) -> None:
         self.moto_app = moto_app
         self.personalize_app = personalize_app
+        self.braze_app = braze_app
         self.started = time.time()
 
     def service_for(self, environ: dict[str, Any]) -> str:
-        """The service a request is meant for: `personalize*` or `moto`."""
+        """The service a request is meant for: `personalize*`, `braze` or `moto`."""
         scope = credential_scope(environ.get("HTTP_AUTHORIZATION", ""))
         if scope is not None and scope[1] in PERSONALIZE_SERVICES:
             return scope[1]
+        # Braze's REST API is not SigV4-signed (a Bearer key, or none): its paths never collide with AWS.
+        if scope is None and self.braze_app is not None:
+            from local_stack.braze.app import BRAZE_PATH_PREFIXES
+
+            if str(environ.get("PATH_INFO", "")).startswith(BRAZE_PATH_PREFIXES):
+                return "braze"
         # Unsigned JSON 1.1 calls still carry the target prefix.
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("AmazonPersonalize."):
             return "personalize"
@@ -60,8 +67,11 @@ class Dispatcher:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH:
             return self._health(start_response)
-        if self.service_for(environ) == "moto":
+        service = self.service_for(environ)
+        if service == "moto":
             return self.moto_app(environ, start_response)
+        if service == "braze" and self.braze_app is not None:
+            return self.braze_app(environ, start_response)
         return self.personalize_app(environ, start_response)
 
     def _health(self, start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -32,7 +32,11 @@ def build_app(*, debug: bool | None = None) -> Dispatcher:
 
     apply_moto_patches()
     _register_cloudformation_resources()
-    return Dispatcher(DomainDispatcherApplication(create_backend_app), PersonalizeApp(debug=debug))
+    from local_stack.braze.app import BrazeApp
+
+    return Dispatcher(
+        DomainDispatcherApplication(create_backend_app), PersonalizeApp(debug=debug), BrazeApp()
+    )
 
 
 def _register_cloudformation_resources() -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 from local_stack.personalize.core import ACCOUNT_ID, SERVICES, STATE_FILE
 from local_stack.personalize.datasets import DatasetOps
+from local_stack.personalize.deletion import DataDeletionOps
 from local_stack.personalize.errors import (
     InvalidInputException,
 )
@@ -48,7 +49,7 @@ def _operation_services() -> dict[str, str]:
     return {op: svc for svc in SERVICES for op in service_model(svc).operation_names}
 
 
-class PersonalizeBackend(DatasetOps, SolutionOps, ServingOps):
+class PersonalizeBackend(DatasetOps, SolutionOps, ServingOps, DataDeletionOps):
     """All Personalize resources of one account and region; `handle` runs any supported operation."""
 
     # -- entry point

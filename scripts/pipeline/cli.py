@@ -87,6 +87,27 @@ def build_parser() -> argparse.ArgumentParser:
     _env(p)
     p.add_argument("--file", type=Path, required=True)
 
+    p = sub.add_parser("currents-sync", help="run the Currents bridge over new objects under the prefix")
+    _env(p)
+
+    p = sub.add_parser(
+        "currents-sample", help="write Currents Avro files in Braze's layout from interactions"
+    )
+    _env(p)
+    p.add_argument("--data", type=Path, required=True, help="an interactions.csv, or a directory holding one")
+    p.add_argument("--last", type=int, default=2000, help="the newest N interactions (default 2000)")
+    p.add_argument("--out", type=Path, help="write to this directory instead of the bucket")
+
+    p = sub.add_parser("forget", help="delete users from Personalize, our S3 copies and (--braze) Braze")
+    _env(p)
+    p.add_argument("--users", type=Path, required=True, help="one external user id per line, or USER_ID CSV")
+    p.add_argument("--braze", action="store_true", help="also call Braze's /users/delete")
+
+    p = sub.add_parser("braze-sync", help="batch recommendations onto Braze profiles with /users/track")
+    _env(p)
+    p.add_argument("--job", help="a batch inference job name (default: the newest finished one)")
+    p.add_argument("--campaign", default="weekly", help="attribute name suffix: recs_<campaign>")
+
     sub.add_parser("lint-filters", help="check every configured filter expression against the schemas")
 
     p = sub.add_parser("serve", help="run the API locally (chalice local)")
@@ -140,13 +161,22 @@ def _run(args: argparse.Namespace, progress: Progress) -> None:
         "events": lambda: _events(ctx, args),
         "serve": lambda: _serve(ctx, args),
         "deploy": lambda: _deploy(ctx),
+        "currents-sync": lambda: _currents_sync(ctx),
+        "currents-sample": lambda: _currents_sample(ctx, args),
+        "forget": lambda: _forget(ctx, args),
+        "braze-sync": lambda: _braze_sync(ctx, args),
     }
     handlers[command]()
 
 
 def _preflight(args: argparse.Namespace) -> None:
     """Input files are checked before Terraform or AWS is touched."""
-    wanted = {"import": ("data", True), "batch": ("users", False), "events": ("file", False)}
+    wanted = {
+        "import": ("data", True),
+        "batch": ("users", False),
+        "events": ("file", False),
+        "forget": ("users", False),
+    }
     if args.command not in wanted:
         return
     attr, is_dir = wanted[args.command]
@@ -214,6 +244,34 @@ def _events(ctx: Context, args: argparse.Namespace) -> None:
     from pipeline.lifecycle.events import run_events
 
     run_events(ctx, args.file)
+
+
+def _currents_sync(ctx: Context) -> None:
+    from pipeline.currents.commands import run_currents_sync
+
+    run_currents_sync(ctx)
+
+
+def _currents_sample(ctx: Context, args: argparse.Namespace) -> None:
+    from pipeline.currents.commands import run_currents_sample
+
+    data: Path = args.data
+    source = data / "interactions.csv" if data.is_dir() else data
+    if not source.is_file():
+        raise ValidationFailedError(f"--data {data}", "no interactions.csv there", "point DATA= at a dataset")
+    run_currents_sample(ctx, source, last=args.last, out_dir=args.out)
+
+
+def _forget(ctx: Context, args: argparse.Namespace) -> None:
+    from pipeline.forget import run_forget
+
+    run_forget(ctx, args.users, braze=args.braze)
+
+
+def _braze_sync(ctx: Context, args: argparse.Namespace) -> None:
+    from pipeline.braze_sync.sync import run_braze_sync
+
+    run_braze_sync(ctx, job=args.job, campaign=args.campaign)
 
 
 def _serve(ctx: Context, args: argparse.Namespace) -> None:

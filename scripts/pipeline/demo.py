@@ -223,6 +223,9 @@ def run_demo(
             "batch job",
             lambda: run_batch(ctx, users_file, filter_name=ctx.config["api"].get("default_filter")),
         )
+        from pipeline.braze_loop import run_braze_loop
+
+        stages.run("Braze loop", lambda: run_braze_loop(ctx, users[1], batch.job_name))
     except BaseException:
         if started_stack:
             progress.plain("\nthe demo failed: stopping what it started (`make demo` again to retry)")

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 import boto3
 
 from pipeline.lifecycle.errors import ConfigCheckError
-from pipeline.tf_outputs import read_outputs
 
 if TYPE_CHECKING:
     from mypy_boto3_personalize import PersonalizeClient
@@ -63,6 +62,9 @@ def poll_seconds(env: str) -> float:
 
 
 def _read_outputs(env: str) -> dict[str, Any]:
+    # Imported here: Terraform tooling is not packaged with the Currents Lambda, which imports this module.
+    from pipeline.tf_outputs import read_outputs
+
     return dict(read_outputs(env))
 
 

@@ -17,7 +17,15 @@ from botocore.exceptions import ClientError
 from pipeline.lifecycle.context import Context, Progress
 from pipeline.lifecycle.errors import ThrottledError, ValidationFailedError
 
-__all__ = ["MAX_EVENTS_PER_CALL", "EventsResult", "batches", "read_events", "run_events", "send_events"]
+__all__ = [
+    "MAX_EVENTS_PER_CALL",
+    "Event",
+    "EventsResult",
+    "batches",
+    "read_events",
+    "run_events",
+    "send_events",
+]
 
 MAX_EVENTS_PER_CALL = 10  # PutEvents' documented maximum
 _THROTTLE_CODES = frozenset({"ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"})
@@ -31,11 +39,14 @@ class Event:
     event_type: str
     timestamp: int
     event_value: float | None = None
+    event_id: str | None = None  # a source's own id (a Currents event id); else derived from the row
+    recommendation_id: str | None = None  # the recommendation that led to this event (attribution)
 
     def to_api(self) -> dict[str, Any]:
         event: dict[str, Any] = {
             # Deterministic id: the same row re-sent is recognisably the same event.
-            "eventId": hashlib.sha1(  # noqa: S324 - an id, not a security digest
+            "eventId": self.event_id
+            or hashlib.sha1(  # noqa: S324 - an id, not a security digest
                 f"{self.user_id}|{self.item_id}|{self.event_type}|{self.timestamp}".encode()
             ).hexdigest(),
             "eventType": self.event_type,
@@ -44,6 +55,8 @@ class Event:
         }
         if self.event_value is not None:
             event["eventValue"] = self.event_value
+        if self.recommendation_id:
+            event["recommendationId"] = self.recommendation_id
         return event
 
 

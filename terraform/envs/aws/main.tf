@@ -21,3 +21,25 @@ module "platform" {
   partition     = data.aws_partition.current.partition
   bucket_prefix = var.bucket_prefix
 }
+
+# Braze Currents -> Personalize: a Lambda on new Currents files (build the package: make currents-package).
+module "currents" {
+  source = "../../modules/currents"
+
+  name                 = yamldecode(file("${path.root}/../../../config/project.yaml")).name
+  bucket_name          = module.platform.bucket_name
+  kms_key_arn          = module.platform.kms_key_arn
+  partition            = data.aws_partition.current.partition
+  account_id           = var.account_id
+  currents             = yamldecode(file("${path.root}/../../../config/project.yaml")).currents
+  tracking_id          = module.platform.tracking_id
+  event_tracker_arn    = module.platform.event_tracker_arn
+  dataset_group_arn    = module.platform.dataset_group_arn
+  personalize_role_arn = module.platform.personalize_role_arn
+  forget_prefixes = [
+    yamldecode(file("${path.root}/../../../config/project.yaml")).storage.import_prefix,
+    yamldecode(file("${path.root}/../../../config/project.yaml")).currents.bulk_prefix,
+  ]
+  package_file   = "${path.root}/../../../build/currents-lambda.zip"
+  package_sha256 = try(filebase64sha256("${path.root}/../../../build/currents-lambda.zip"), null)
+}

@@ -8,3 +8,8 @@ output "endpoint_url" {
   description = "Endpoint override for clients (none in AWS)."
   value       = null
 }
+
+output "currents" {
+  description = "The Currents bridge: function name and ARN, dead-letter queue URL, role."
+  value       = module.currents
+}

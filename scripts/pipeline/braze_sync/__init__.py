@@ -1,0 +1,1 @@
+"""Batch recommendations onto Braze profiles (/users/track), and Braze's /users/delete."""

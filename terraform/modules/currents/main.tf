@@ -1,0 +1,143 @@
+# The Braze Currents -> Personalize bridge on AWS: S3 object creation under the Currents prefix invokes
+# pipeline.currents.handler; failures are retried twice by Lambda, then land in a dead-letter queue.
+
+locals {
+  function_name = "${var.name}-currents-bridge"
+  bucket_arn    = "arn:${var.partition}:s3:::${var.bucket_name}"
+  prefixes = distinct(concat(
+    [var.currents.prefix, var.currents.quarantine_prefix, var.currents.state_prefix, var.currents.bulk_prefix],
+    var.forget_prefixes,
+  ))
+}
+
+resource "aws_sqs_queue" "dead_letter" {
+  name                      = "${local.function_name}-dlq"
+  message_retention_seconds = 1209600 # 14 days, SQS's maximum: time to replay a failed file
+  kms_master_key_id         = var.kms_key_arn
+}
+
+resource "aws_iam_role" "this" {
+  name = local.function_name
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }]
+  })
+}
+
+resource "aws_iam_role_policy" "this" {
+  name = "currents-bridge"
+  role = aws_iam_role.this.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "ReadWriteOwnPrefixes"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+        Resource = [for p in local.prefixes : "${local.bucket_arn}/${p}*"]
+      },
+      {
+        Sid       = "ListOwnPrefixes"
+        Effect    = "Allow"
+        Action    = ["s3:ListBucket", "s3:ListBucketVersions"]
+        Resource  = local.bucket_arn
+        Condition = { StringLike = { "s3:prefix" = [for p in local.prefixes : "${p}*"] } }
+      },
+      { Sid = "DataKey", Effect = "Allow", Action = ["kms:Decrypt", "kms:GenerateDataKey"], Resource = var.kms_key_arn },
+      { Sid = "PutEvents", Effect = "Allow", Action = "personalize:PutEvents", Resource = var.event_tracker_arn },
+      {
+        # Deletion job ARNs are named at creation; Personalize checks the dataset group.
+        Sid      = "ForgetUsers"
+        Effect   = "Allow"
+        Action   = ["personalize:CreateDataDeletionJob", "personalize:DescribeDataDeletionJob", "personalize:ListDataDeletionJobs"]
+        Resource = "*"
+      },
+      {
+        Sid       = "PassPersonalizeRole"
+        Effect    = "Allow"
+        Action    = "iam:PassRole"
+        Resource  = var.personalize_role_arn
+        Condition = { StringEquals = { "iam:PassedToService" = "personalize.amazonaws.com" } }
+      },
+      { Sid = "DeadLetter", Effect = "Allow", Action = "sqs:SendMessage", Resource = aws_sqs_queue.dead_letter.arn },
+      { Sid = "Tracing", Effect = "Allow", Action = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource = "*" },
+      {
+        Sid      = "Logs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource = "${aws_cloudwatch_log_group.this.arn}:*"
+      },
+    ]
+  })
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_158:The data key's policy admits Personalize, not CloudWatch Logs; the log holds keys and counts, no event payloads.
+  name              = "/aws/lambda/${local.function_name}"
+  retention_in_days = var.log_retention_days
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_117:It reaches only S3 and Personalize; a VPC needs endpoints or NAT, a deployment choice.
+  #checkov:skip=CKV_AWS_272:Code signing needs a signing profile, a deployment choice; the package is built by make currents-package.
+  function_name    = local.function_name
+  role             = aws_iam_role.this.arn
+  filename         = var.package_file
+  source_code_hash = var.package_sha256
+  handler          = "pipeline.currents.handler.handler"
+  runtime          = var.runtime
+  timeout          = var.timeout_seconds
+  memory_size      = var.memory_mb
+  # One at a time: the checkpoint, seen ids and id pairs are read-modify-write objects in S3.
+  reserved_concurrent_executions = 1
+  kms_key_arn                    = var.kms_key_arn # environment variables encrypted with the data key
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  dead_letter_config {
+    target_arn = aws_sqs_queue.dead_letter.arn
+  }
+
+  environment {
+    variables = {
+      CURRENTS_CONFIG      = jsonencode(var.currents)
+      TRACKING_ID          = var.tracking_id
+      DATASET_GROUP_ARN    = var.dataset_group_arn
+      PERSONALIZE_ROLE_ARN = var.personalize_role_arn
+      PROJECT_NAME         = var.name
+      FORGET_PREFIXES      = join(",", var.forget_prefixes)
+    }
+  }
+
+  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  function_name          = aws_lambda_function.this.function_name
+  maximum_retry_attempts = 2
+}
+
+resource "aws_lambda_permission" "s3" {
+  statement_id   = "AllowS3Invoke"
+  action         = "lambda:InvokeFunction"
+  function_name  = aws_lambda_function.this.function_name
+  principal      = "s3.amazonaws.com"
+  source_arn     = local.bucket_arn
+  source_account = var.account_id
+}
+
+# A bucket has one notification configuration: this resource owns it (add other targets here).
+resource "aws_s3_bucket_notification" "this" {
+  bucket = var.bucket_name
+
+  lambda_function {
+    lambda_function_arn = aws_lambda_function.this.arn
+    events              = ["s3:ObjectCreated:*"]
+    filter_prefix       = var.currents.prefix
+    filter_suffix       = ".avro"
+  }
+
+  depends_on = [aws_lambda_permission.s3]
+}

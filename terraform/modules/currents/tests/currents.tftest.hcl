@@ -1,0 +1,110 @@
+mock_provider "aws" {
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:eu-west-1:123456789012:acme-recs-currents-bridge-dlq" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/acme-recs-currents-bridge" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/acme-recs-currents-bridge" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:acme-recs-currents-bridge" }
+  }
+}
+
+variables {
+  name                 = "acme-recs"
+  bucket_name          = "acme-recs-data-123456789012"
+  kms_key_arn          = "arn:aws:kms:eu-west-1:123456789012:key/0000"
+  account_id           = "123456789012"
+  tracking_id          = "tid-1"
+  event_tracker_arn    = "arn:aws:personalize:eu-west-1:123456789012:event-tracker/web-events"
+  dataset_group_arn    = "arn:aws:personalize:eu-west-1:123456789012:dataset-group/acme-recs"
+  personalize_role_arn = "arn:aws:iam::123456789012:role/acme-recs-personalize"
+  forget_prefixes      = ["imports/", "currents-bulk/"]
+  package_file         = "currents-lambda.zip"
+  currents = {
+    prefix            = "currents/"
+    quarantine_prefix = "currents-quarantine/"
+    state_prefix      = "currents-state/"
+    bulk_prefix       = "currents-bulk/"
+    events            = { "users.behaviors.Purchase" = { event_type = "Purchase", item_id = "product_id" } }
+  }
+}
+
+run "new_avro_files_under_the_prefix_invoke_the_function" {
+  command = plan
+
+  assert {
+    condition     = one(aws_s3_bucket_notification.this.lambda_function).filter_prefix == "currents/" && one(aws_s3_bucket_notification.this.lambda_function).filter_suffix == ".avro"
+    error_message = "only Currents files under the prefix trigger the bridge"
+  }
+  assert {
+    condition     = one(aws_s3_bucket_notification.this.lambda_function).events == toset(["s3:ObjectCreated:*"])
+    error_message = "every object creation triggers the bridge"
+  }
+  assert {
+    condition     = aws_lambda_permission.s3.principal == "s3.amazonaws.com" && aws_lambda_permission.s3.source_account == "123456789012"
+    error_message = "only our account's bucket may invoke the function"
+  }
+}
+
+run "the_role_reaches_only_the_bridges_prefixes_and_tracker" {
+  command = apply
+
+  assert {
+    condition = toset(jsondecode(aws_iam_role_policy.this.policy).Statement[0].Resource) == toset([
+      for p in ["currents/", "currents-quarantine/", "currents-state/", "currents-bulk/", "imports/"] :
+      "arn:aws:s3:::acme-recs-data-123456789012/${p}*"
+    ])
+    error_message = "object access is limited to the Currents, quarantine, state, bulk and import prefixes"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.this.policy).Statement[3].Resource == "arn:aws:personalize:eu-west-1:123456789012:event-tracker/web-events"
+    error_message = "PutEvents only on our event tracker"
+  }
+}
+
+run "failures_go_to_a_dead_letter_queue_and_one_file_runs_at_a_time" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == 1
+    error_message = "the bridge's state is read-modify-write: one invocation at a time"
+  }
+  assert {
+    condition     = aws_lambda_function_event_invoke_config.this.maximum_retry_attempts == 2
+    error_message = "two retries before the dead-letter queue"
+  }
+  assert {
+    condition     = aws_lambda_function.this.handler == "pipeline.currents.handler.handler"
+    error_message = "the function runs the same handler as make currents-sync"
+  }
+  assert {
+    condition     = jsondecode(aws_lambda_function.this.environment[0].variables.CURRENTS_CONFIG).prefix == "currents/"
+    error_message = "the function reads the config's currents section"
+  }
+}
+
+run "rejects_an_empty_currents_prefix" {
+  command = plan
+  variables {
+    currents = {
+      prefix            = ""
+      quarantine_prefix = "q/"
+      state_prefix      = "s/"
+      bulk_prefix       = "b/"
+      events            = {}
+    }
+  }
+  expect_failures = [var.currents]
+}
+
+run "rejects_a_log_retention_cloudwatch_does_not_offer" {
+  command = plan
+  variables {
+    log_retention_days = 10
+  }
+  expect_failures = [var.log_retention_days]
+}

@@ -1,0 +1,108 @@
+variable "name" {
+  type        = string
+  description = "Project name: prefix of the function, role, queue and log group names."
+}
+
+variable "bucket_name" {
+  type        = string
+  description = "The data bucket Braze Currents writes to (and where the bridge keeps its state)."
+}
+
+variable "kms_key_arn" {
+  type        = string
+  description = "KMS key of the data bucket (SSE-KMS): the function reads and writes objects with it."
+}
+
+variable "partition" {
+  type        = string
+  description = "AWS partition used in ARNs (aws, aws-cn, aws-us-gov)."
+  default     = "aws"
+}
+
+variable "account_id" {
+  type        = string
+  description = "AWS account of the bucket: S3 may invoke the function only for this account (aws:SourceAccount)."
+}
+
+variable "currents" {
+  type = object({
+    prefix             = string
+    quarantine_prefix  = string
+    state_prefix       = string
+    bulk_prefix        = string
+    session_suffix     = optional(string, "-braze")
+    put_events_workers = optional(number, 8)
+    events             = any
+  })
+  description = "The config's `currents` section (config/project.yaml): prefixes and the event mapping."
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9!_.*'()-][a-zA-Z0-9!_.*'()/-]*/$", var.currents.prefix))
+    error_message = "currents.prefix must be a non-empty relative key prefix ending in \"/\": the S3 notification filters on it, and an empty prefix would trigger the function on its own state writes."
+  }
+}
+
+variable "tracking_id" {
+  type        = string
+  description = "The event tracker's tracking ID (PutEvents)."
+}
+
+variable "event_tracker_arn" {
+  type        = string
+  description = "The event tracker's ARN (scopes personalize:PutEvents)."
+}
+
+variable "dataset_group_arn" {
+  type        = string
+  description = "Dataset group users.UserDeleteRequest events delete users from (CreateDataDeletionJob)."
+}
+
+variable "personalize_role_arn" {
+  type        = string
+  description = "Role Personalize assumes to read the deletion CSV; the function passes it (iam:PassRole)."
+}
+
+variable "forget_prefixes" {
+  type        = list(string)
+  description = "S3 prefixes of our copies of the data (imports, bulk): a forgotten user's rows are removed there."
+}
+
+variable "package_file" {
+  type        = string
+  description = "Zip of the function: the pipeline package plus fastavro for the Lambda runtime (`make currents-package`)."
+}
+
+variable "package_sha256" {
+  type        = string
+  description = "base64 SHA-256 of package_file (filebase64sha256), so a new package redeploys; null when unknown."
+  default     = null
+}
+
+variable "runtime" {
+  type        = string
+  description = "Lambda Python runtime; the package's fastavro wheel must match it."
+  default     = "python3.12"
+}
+
+variable "timeout_seconds" {
+  type        = number
+  description = "Function timeout: one Currents file holds up to 100,000 events."
+  default     = 900
+}
+
+variable "memory_mb" {
+  type        = number
+  description = "Function memory (also buys CPU for Avro decoding)."
+  default     = 1024
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "CloudWatch Logs retention of the function's log group."
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ...)."
+  }
+}
