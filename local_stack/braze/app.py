@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from local_stack.braze.limits import MAX_CATALOG_ITEMS_PER_REQUEST, MAX_DELETE_IDS, MAX_OBJECTS_PER_ARRAY
 from local_stack.braze.workspace import Workspace, attribute_problem
+from local_stack.errors import LocalStackError
 
 __all__ = ["ADMIN_PREFIX", "BRAZE_PATH_PREFIXES", "BrazeApp"]
 
@@ -42,9 +43,11 @@ _URLS = Map(
 )
 
 
-class _BrazeError(Exception):
+class _BrazeError(LocalStackError):
+    """A Braze REST error answer: the HTTP status and Braze's JSON body (`message` plus details)."""
+
     def __init__(self, status: int, message: str, **extra: Any) -> None:
-        super().__init__(message)
+        super().__init__("braze", message, message=message)
         self.status = status
         self.body = {"message": message, **extra}
 
