@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.contract import check_response
+from tests.contract import check_response
 from tests.functional.api.world import serve_api, stop
 
 pytestmark = pytest.mark.functional

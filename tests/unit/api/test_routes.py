@@ -9,9 +9,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib.backend import PersonalizeBackend
-from chalicelib.contract import check_response
 from chalicelib.runtime import build_runtime, set_runtime
+from tests.contract import check_response
 
 
 def body(response: Any) -> Any:
@@ -48,7 +47,7 @@ def test_recommendations_are_catalog_items_with_the_default_filter(
     }
     assert [i["id"] for i in items] == ["i1", "i2", "i3"]
     assert response.headers["X-Recommendations-Source"] == "personalize"
-    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.headers["Cache-Control"] == "private, max-age=300"
 
 
 def test_items_missing_from_the_catalog_are_skipped_and_backfilled_to_the_limit(
@@ -206,7 +205,7 @@ def test_a_fallback_is_not_cached_so_the_next_call_asks_personalize_again(api: A
     first = api.get("/recommendations?user_id=u1&limit=1")
     second = api.get("/recommendations?user_id=u1&limit=1")
     assert first.headers["X-Recommendations-Source"] == "fallback"
-    assert first.headers["Cache-Control"] == "public, max-age=60"
+    assert first.headers["Cache-Control"] == "private, max-age=30"
     assert second.headers["X-Recommendations-Source"] == "personalize"
     assert [i["id"] for i in body(second)] == ["i5"]
 
@@ -224,10 +223,8 @@ def test_a_hung_backend_is_cut_off_at_the_deadline_and_falls_back(aws: Any, k: S
     import app as app_module
 
     hung = k.BlockingClient()
-    settings = k.make_settings(backend_timeout_ms=50)
-    set_runtime(
-        build_runtime(settings, backend=PersonalizeBackend(lambda: hung, 50), s3=aws["s3"], ssm=aws["ssm"])
-    )
+    settings = k.make_settings(deadline_ms=300)
+    set_runtime(build_runtime(settings, personalize=hung, s3=aws["s3"], ssm=aws["ssm"]))
     try:
         with Client(app_module.app, stage_name="local", project_dir=str(k.CHALICE_DIR)) as client:
             response = client.http.get(
@@ -284,11 +281,7 @@ def test_related_items_fall_back_when_no_similar_items_campaign_is_configured(
     import app as app_module
 
     settings = k.make_settings(related_campaign_arn="")
-    set_runtime(
-        build_runtime(
-            settings, backend=PersonalizeBackend(k.personalize_client, 800), s3=aws["s3"], ssm=aws["ssm"]
-        )
-    )
+    set_runtime(build_runtime(settings, personalize=k.personalize_client(), s3=aws["s3"], ssm=aws["ssm"]))
     try:
         with Client(app_module.app, stage_name="local", project_dir=str(k.CHALICE_DIR)) as client:
             response = client.http.get("/related-items?item_id=i30&limit=2", headers={"X-Api-Key": k.API_KEY})
