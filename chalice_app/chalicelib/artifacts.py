@@ -64,6 +64,12 @@ class CatalogStore:
     def loaded(self) -> bool:
         return self._value is not None
 
+    def settle(self, timeout: float) -> None:
+        """Wait (at most `timeout` s) for a load in flight to end: for shutdown and tests, never a request."""
+        loading = self._loading
+        if loading is not None:
+            concurrent.futures.wait([loading], timeout=timeout)
+
     def prefetch(self) -> None:
         """Start the first load (or a due refresh) without waiting: a request calls this on arrival so
         the catalog loads while Personalize is asked."""

@@ -47,6 +47,12 @@ class ApiKeys:
         self._loading: concurrent.futures.Future[None] | None = None
         self._lock = threading.Lock()
 
+    def settle(self, timeout: float) -> None:
+        """Wait (at most `timeout` s) for a read in flight to end: for shutdown and tests, never a request."""
+        loading = self._loading
+        if loading is not None:
+            concurrent.futures.wait([loading], timeout=timeout)
+
     def verify(self, presented: str | None, deadline: Deadline) -> bool:
         """True when `presented` equals one of the keys. Raises ApiError(503) if no key list could be read
         by the deadline and none was ever read."""

@@ -92,7 +92,11 @@ def get_runtime() -> Runtime:
 
 
 def set_runtime(runtime: Runtime | None) -> None:
-    """Install a runtime (tests, benchmarks) or None to rebuild from the environment on next use."""
+    """Install a runtime (tests, benchmarks) or None to rebuild from the environment on next use. The one
+    replaced first finishes its background loads (briefly), so none outlives it."""
     global _runtime
     with _lock:
-        _runtime = runtime
+        previous, _runtime = _runtime, runtime
+    if previous is not None and previous is not runtime:
+        previous.catalog.settle(5)
+        previous.api_keys.settle(5)

@@ -34,7 +34,7 @@ from chalicelib.queries import (
     RelatedItemsQuery,
 )
 from chalicelib.settings import FilterSpec, Settings
-from personalize_rules.item_filter import ItemColumn, ItemFilter, item_filter
+from personalize_rules.item_filter import ItemColumn, ItemFilter, ItemFilterValuesError, item_filter
 
 __all__ = ["RecommendationService", "Result", "Source"]
 
@@ -237,7 +237,10 @@ class RecommendationService:
                 if catalog is None
                 else {c.name.upper(): ItemColumn(c.numeric, c.categorical) for c in catalog.columns}
             )
-            allowed = item_filter(spec.expression, columns, dict(fallback.lists))
+            try:
+                allowed = item_filter(spec.expression, columns, dict(fallback.lists))
+            except ItemFilterValuesError as exc:  # Personalize refuses such values too: nothing matches
+                return [], f"empty: {exc}"
             if not allowed.complete and spec.on_fallback == "empty":
                 return [], f"empty: filter {spec.name} needs Personalize (on_fallback: empty)"
             if not allowed.includes and not allowed.excludes:

@@ -128,6 +128,15 @@ def test_metadata_false_returns_ids_only_and_allows_500(
         ("user_id=u1&filter=no-such-filter", "filter", "unknown_filter"),
         ("user_id=u1&filter=in-category", "CATEGORY", "invalid_parameter"),
         ("user_id=u1&filter=in-category&CATEGORY=%22Home%22", "CATEGORY", "invalid_parameter"),
+        ("user_id=u1&filter=in-category&CATEGORY=,,", "CATEGORY", "invalid_parameter"),
+        ("user_id=u1&filter=in-category&CATEGORY=Home,,Garden", "CATEGORY", "invalid_parameter"),
+        ("user_id=u1&filter=in-category&CATEGORY=Home%0A", "CATEGORY", "invalid_parameter"),
+        ("user_id=u%001", "user_id", "invalid_parameter"),
+        ("user_id=u1%0D", "user_id", "invalid_parameter"),
+        ("user_id=u%0A1", "user_id", "invalid_parameter"),
+        ("user_id=u1&user_id=u2", "user_id", "invalid_parameter"),
+        ("user_id=u1&limit=2&limit=3", "limit", "invalid_parameter"),
+        ("user_id=u1&filter=in-category&CATEGORY=Home&CATEGORY=Garden", "CATEGORY", "invalid_parameter"),
     ],
 )
 def test_rejects_invalid_recommendation_queries_with_a_400_naming_the_parameter(
@@ -137,6 +146,7 @@ def test_rejects_invalid_recommendation_queries_with_a_400_naming_the_parameter(
     assert response.status_code == 400
     error = conforms(openapi, "/recommendations", response)["error"]
     assert (error["parameter"], error["code"]) == (parameter, code)
+    assert parameter in error["message"] or error["code"] == "unknown_filter"
 
 
 def test_user_id_of_exactly_256_characters_is_accepted(api: Any) -> None:
@@ -293,7 +303,13 @@ def test_related_items_fall_back_when_no_similar_items_campaign_is_configured(
 
 @pytest.mark.parametrize(
     ("query", "parameter"),
-    [("", "item_id"), ("item_id=" + "x" * 257, "item_id"), ("item_id=i1&limit=99", "limit")],
+    [
+        ("", "item_id"),
+        ("item_id=" + "x" * 257, "item_id"),
+        ("item_id=i1&limit=99", "limit"),
+        ("item_id=i%0D%0A1", "item_id"),
+        ("item_id=i1&item_id=i2", "item_id"),
+    ],
 )
 def test_rejects_invalid_related_items_queries(
     api: Any, openapi: dict[str, Any], query: str, parameter: str
@@ -329,6 +345,8 @@ def test_rankings_fall_back_to_popularity_order_when_the_campaign_cannot_rank(ap
         ("user_id=u1&item_ids=" + ",".join(f"x{n}" for n in range(51)), "item_ids"),
         ("user_id=u1&item_ids=" + "y" * 257, "item_ids"),
         ("user_id=u1&item_ids=i1&filter=nope", "filter"),
+        ("user_id=u1&item_ids=i1,i%002", "item_ids"),
+        ("user_id=u1&item_ids=i1&item_ids=i2", "item_ids"),
     ],
 )
 def test_rejects_invalid_ranking_queries(
