@@ -1,4 +1,4 @@
-"""item_filter: the item-metadata part of a filter, evaluated on catalog rows (what the API's fallback uses)."""
+"""item_filter: the item-metadata part of a filter evaluated on catalog rows (the API fallback uses it)."""
 
 from __future__ import annotations
 
