@@ -79,6 +79,7 @@ bench: install ## Benchmarks: validator, emulator, API (prints figures, ratios a
 	$(PY) benchmarks/validate_throughput.py
 	$(PY) benchmarks/emulator.py
 	$(PY) benchmarks/api.py
+	$(PY) benchmarks/faults.py
 
 validate: install ## Check DATA=<dir|s3://…> [REPORT=<file.json>] [EVENT_TYPE=<type>] before an import
 	$(PY) -m pipeline.validate $(DATA) $(if $(REPORT),--report $(REPORT)) $(if $(EVENT_TYPE),--event-type $(EVENT_TYPE))

@@ -257,7 +257,7 @@ def cold_import_ms() -> float:
     return min(runs)  # the intrinsic cost; a busy machine only adds to it
 
 
-class _Stack:
+class StackClients:
     """Enough of the functional tests' LocalStack for world.build_world."""
 
     def __init__(self, url: str, port: int) -> None:
@@ -294,7 +294,7 @@ def http_load(home: Path) -> tuple[float, float, int, int]:
 
     try:
         with serve(home / "stack") as server:
-            world = build_world(_Stack(server.url, server.port), name="apibench")
+            world = build_world(StackClients(server.url, server.port), name="apibench")
             served = serve_api(world.env, home / "chalice.log")
             try:
                 return _hammer(served.url, API_KEY)
