@@ -84,6 +84,14 @@ def call(session: Any, base: str, key: str, phase: Phase, query: str = "") -> No
     phase.record(status, (time.perf_counter() - started) * 1000, source)
 
 
+def run_threads(count: int, target: Any) -> None:
+    threads = [threading.Thread(target=target) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def run_phase(name: str, base: str, key: str, calls: int = CALLS_PER_PHASE, clients: int = 4) -> Phase:
     """`calls` fresh users spread over `clients` concurrent callers."""
     import requests
@@ -107,11 +115,7 @@ def run_phase(name: str, base: str, key: str, calls: int = CALLS_PER_PHASE, clie
                 "&filter=in-category&CATEGORY=Toys" if remaining[0] % 4 == 0 else "",
             )
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(clients, worker)
     print(phase.summary(), flush=True)
     return phase
 
@@ -127,11 +131,7 @@ def run_load(base: str, key: str) -> Phase:
         while time.monotonic() < stop_at:
             call(session, base, key, phase)
 
-    threads = [threading.Thread(target=worker) for _ in range(LOAD_CLIENTS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(LOAD_CLIENTS, worker)
     print(phase.summary(), flush=True)
     return phase
 

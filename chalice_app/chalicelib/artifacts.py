@@ -13,7 +13,6 @@ import concurrent.futures
 import logging
 import os
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,13 +20,13 @@ from typing import Any
 
 from chalicelib.breaker import CircuitBreaker
 from chalicelib.catalog_artifact import CatalogFile, open_catalog
-from chalicelib.deadline import Deadline, DeadlineExceededError, WorkerPool, wait
+from chalicelib.deadline import Deadline, SingleFlight, WorkerPool
 from chalicelib.logs import log_event
 
 __all__ = ["CatalogStore", "download_to_disk"]
 
 # After a failed first load, try again this soon (seconds) rather than waiting a whole refresh interval.
-_RETRY_AFTER_FAILURE = 5.0
+_RETRY_AFTER_FAILURE = 2.0
 _CHUNK = 1024 * 1024
 
 
@@ -50,15 +49,13 @@ class CatalogStore:
         self.key = key
         self._refresh = refresh_seconds
         self._breaker = breaker
-        self._pool = pool
         self._directory = directory
         self._clock = clock
         self._value: CatalogFile | None = None
         self._path: Path | None = None
         self._etag: str | None = None
         self._next_check = 0.0
-        self._loading: concurrent.futures.Future[None] | None = None
-        self._lock = threading.Lock()
+        self._loads = SingleFlight(pool, "s3:GetObject catalog")
 
     @property
     def loaded(self) -> bool:
@@ -66,9 +63,7 @@ class CatalogStore:
 
     def settle(self, timeout: float) -> None:
         """Wait (at most `timeout` s) for a load in flight to end: for shutdown and tests, never a request."""
-        loading = self._loading
-        if loading is not None:
-            concurrent.futures.wait([loading], timeout=timeout)
+        self._loads.settle(timeout)
 
     def prefetch(self) -> None:
         """Start the first load (or a due refresh) without waiting: a request calls this on arrival so
@@ -84,26 +79,21 @@ class CatalogStore:
         loading = self._start_load()
         if value is not None or loading is None:
             return value  # a refresh runs in the background; this request keeps the current copy
-        try:
-            wait("s3:GetObject catalog", loading, deadline)
-        except DeadlineExceededError:
+        if not self._loads.wait(loading, deadline):
             log_event("catalog_wait_cut", logging.WARNING, key=self.key, waited_s=deadline.budget_s)
-        except Exception:  # noqa: S110 - the load logs its own failure
-            pass
         return self._value
 
     def _start_load(self) -> concurrent.futures.Future[None] | None:
-        with self._lock:
-            if self._loading is not None and not self._loading.done():
-                return self._loading
+        def due() -> bool:
             if self._clock() < self._next_check:
-                return None
+                return False
             if not self._breaker.allow():
                 self._next_check = self._clock() + 1.0  # ask the breaker again soon, not every request
-                return None
-            self._next_check = self._clock() + self._refresh  # one load at a time per interval
-            self._loading = self._pool.submit(self._load)
-            return self._loading
+                return False
+            self._next_check = self._clock() + self._refresh  # one load per interval
+            return True
+
+        return self._loads.start(self._load, due)
 
     def _load(self) -> None:
         started = self._clock()
@@ -120,8 +110,7 @@ class CatalogStore:
         except Exception as exc:  # any S3 or format fault: keep the last good copy, say why
             self._breaker.failure(type(exc).__name__)
             retry = self._refresh if self._value is not None else min(self._refresh, _RETRY_AFTER_FAILURE)
-            with self._lock:
-                self._next_check = self._clock() + retry
+            self._next_check = self._clock() + retry
             log_event(
                 "artifact_load_failed",
                 logging.ERROR,

@@ -9,12 +9,11 @@ from __future__ import annotations
 import concurrent.futures
 import hmac
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.deadline import Deadline, DeadlineExceededError, WorkerPool, wait
+from chalicelib.deadline import Deadline, SingleFlight, WorkerPool
 from chalicelib.errors import ApiError
 from chalicelib.logs import log_event
 
@@ -40,18 +39,14 @@ class ApiKeys:
         self._ssm = ssm
         self._parameter = parameter
         self._ttl = ttl_seconds
-        self._pool = pool
         self._clock = clock
         self._keys: tuple[bytes, ...] | None = None
         self._expires = 0.0
-        self._loading: concurrent.futures.Future[None] | None = None
-        self._lock = threading.Lock()
+        self._loads = SingleFlight(pool, "ssm:GetParameter")
 
     def settle(self, timeout: float) -> None:
         """Wait (at most `timeout` s) for a read in flight to end: for shutdown and tests, never a request."""
-        loading = self._loading
-        if loading is not None:
-            concurrent.futures.wait([loading], timeout=timeout)
+        self._loads.settle(timeout)
 
     def verify(self, presented: str | None, deadline: Deadline) -> bool:
         """True when `presented` equals one of the keys. Raises ApiError(503) if no key list could be read
@@ -73,26 +68,20 @@ class ApiKeys:
         loading = self._start_load()
         if keys is not None:
             return keys  # refresh in the background; the last good list serves meanwhile
-        if loading is not None:
-            try:
-                wait("ssm:GetParameter", loading, deadline)
-            except DeadlineExceededError:
-                log_event("api_keys_wait_cut", logging.ERROR, parameter=self._parameter)
-            except Exception:  # noqa: S110 - _load logged it
-                pass
+        if loading is not None and not self._loads.wait(loading, deadline):
+            log_event("api_keys_wait_cut", logging.ERROR, parameter=self._parameter)
         if self._keys is None:
             raise ApiError(503, "auth_unavailable", "the API key store cannot be read; try again shortly")
         return self._keys
 
     def _start_load(self) -> concurrent.futures.Future[None] | None:
-        with self._lock:
-            if self._loading is not None and not self._loading.done():
-                return self._loading
-            if self._clock() < self._expires:
-                return None
-            self._expires = self._clock() + _RETRY_AFTER_FAILURE  # one read at a time
-            self._loading = self._pool.submit(self._load)
-            return self._loading
+        def due() -> bool:
+            if self._clock() < self._expires and self._keys is not None:
+                return False  # (with no keys at all, every request may start the one read in flight)
+            self._expires = self._clock() + _RETRY_AFTER_FAILURE  # after a failure, the next read waits
+            return True
+
+        return self._loads.start(self._load, due)
 
     def _load(self) -> None:
         try:

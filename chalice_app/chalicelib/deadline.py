@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["Deadline", "DeadlineExceededError", "WorkerPool", "wait"]
+__all__ = ["Deadline", "DeadlineExceededError", "SingleFlight", "WorkerPool", "wait"]
 
 T = TypeVar("T")
 
@@ -80,3 +80,46 @@ def wait(what: str, future: concurrent.futures.Future[T], deadline: Deadline) ->
         future.cancel()  # still queued (waiting for a worker): never run it
         deadline.missed.append(what)
         raise DeadlineExceededError(what, budget) from exc
+
+
+class SingleFlight:
+    """At most one background load at a time: callers share the one in flight, or start one when due.
+
+    Requests wait for it only until their deadline; a load that is slower keeps running and serves the
+    requests that come after it.
+    """
+
+    def __init__(self, pool: WorkerPool, what: str) -> None:
+        self._pool = pool
+        self.what = what
+        self._future: concurrent.futures.Future[None] | None = None
+        self._lock = threading.Lock()
+
+    def start(
+        self, load: Callable[[], None], due: Callable[[], bool]
+    ) -> concurrent.futures.Future[None] | None:
+        """The load in flight, or a new one if `due()` (called under the lock) says so; None otherwise."""
+        with self._lock:
+            if self._future is not None and not self._future.done():
+                return self._future
+            if not due():
+                return None
+            self._future = self._pool.submit(load)
+            return self._future
+
+    def wait(self, future: concurrent.futures.Future[None], deadline: Deadline) -> bool:
+        """Wait for `future` until the deadline; False when the deadline cut the wait (the load logs its
+        own failures)."""
+        try:
+            wait(self.what, future, deadline)
+        except DeadlineExceededError:
+            return False
+        except Exception:  # noqa: S110 - the load logged why it failed
+            pass
+        return True
+
+    def settle(self, timeout: float) -> None:
+        """Wait (at most `timeout` s) for a load in flight to end: for shutdown and tests, never a request."""
+        future = self._future
+        if future is not None:
+            concurrent.futures.wait([future], timeout=timeout)

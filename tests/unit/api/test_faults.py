@@ -91,6 +91,14 @@ def stubbed(k: SimpleNamespace) -> tuple[Any, Any]:
     return client, Stubber(client)
 
 
+def throttled(serve: Any, k: SimpleNamespace, path: str, operation: str = "get_recommendations") -> Any:
+    """`path`'s answer while Personalize throttles the call."""
+    client, stubber = stubbed(k)
+    stubber.add_client_error(operation, "ThrottlingException", "slow down", 400)
+    with stubber:
+        return serve(personalize=client).get(path)
+
+
 def fallback_of(response: Any) -> list[dict[str, Any]]:
     assert response.status_code == 200
     assert response.headers["X-Recommendations-Source"] == "fallback"
@@ -175,6 +183,28 @@ def test_a_cold_start_whose_ssm_hangs_answers_503_json_within_the_deadline(
     assert any('"ServerError":1' in line for line in recs_log)
 
 
+def test_a_cold_start_reads_its_keys_again_on_the_next_request_once_ssm_is_back(
+    serve: Any, aws: dict[str, Any], k: SimpleNamespace
+) -> None:
+    class DownOnce:
+        calls = 0
+
+        def get_parameter(self, **params: Any) -> Any:
+            DownOnce.calls += 1
+            if DownOnce.calls == 1:
+                raise ClientError(
+                    {"Error": {"Code": "InternalServerError", "Message": "down"}}, "GetParameter"
+                )
+            return aws["ssm"].get_parameter(**params)
+
+    client, stubber = stubbed(k)
+    stubber.add_response("get_recommendations", {"itemList": [{"itemId": "i1"}], "recommendationId": "r"})
+    with stubber:
+        api = serve(personalize=client, ssm=DownOnce())
+        assert api.get("/recommendations?user_id=u1&limit=1").status_code == 503
+        assert api.get("/recommendations?user_id=u1&limit=1").status_code == 200  # no back-off without keys
+
+
 def test_a_warm_api_keeps_its_keys_while_ssm_hangs(
     serve: Any, aws: dict[str, Any], k: SimpleNamespace
 ) -> None:
@@ -231,61 +261,43 @@ def test_a_missing_catalog_answers_an_empty_list_and_ids_without_metadata(
 
 # -- the fallback honours the request -------------------------------------------------------------------
 def test_a_category_filtered_fallback_returns_only_that_category(serve: Any, k: SimpleNamespace) -> None:
-    client, stubber = stubbed(k)
-    stubber.add_client_error("get_recommendations", "ThrottlingException", "slow down", 400)
-    with stubber:
-        response = serve(personalize=client).get(
-            "/recommendations?user_id=u1&limit=5&filter=in-category&CATEGORY=Garden"
-        )
+    response = throttled(serve, k, "/recommendations?user_id=u1&limit=5&filter=in-category&CATEGORY=Garden")
     body = fallback_of(response)
     assert body == items("i30", "i27", "i24", "i12", "i15")
     assert all(k.category_of(i["id"]) == "Garden" for i in body)
 
 
 def test_a_price_bound_is_honoured_by_the_fallback(serve: Any, k: SimpleNamespace) -> None:
-    client, stubber = stubbed(k)
-    stubber.add_client_error("get_recommendations", "ThrottlingException", "slow down", 400)
-    with stubber:
-        response = serve(personalize=client).get(
-            "/recommendations?user_id=u1&limit=3&filter=under-price&MAX_PRICE=13"
-        )
+    response = throttled(serve, k, "/recommendations?user_id=u1&limit=3&filter=under-price&MAX_PRICE=13")
     assert fallback_of(response) == items("i1", "i2", "i3")  # 10.5, 11.5, 12.5
 
 
 def test_an_exclude_on_item_metadata_is_honoured_by_the_fallback(serve: Any, k: SimpleNamespace) -> None:
-    client, stubber = stubbed(k)
-    stubber.add_client_error("get_recommendations", "ThrottlingException", "slow down", 400)
-    with stubber:
-        response = serve(personalize=client).get(
-            "/recommendations?user_id=u1&limit=3&filter=exclude-in-category&CATEGORY=Garden"
-        )
+    response = throttled(
+        serve, k, "/recommendations?user_id=u1&limit=3&filter=exclude-in-category&CATEGORY=Garden"
+    )
     assert fallback_of(response) == items("i29", "i28", "i26")
 
 
 def test_an_on_fallback_empty_filter_answers_an_empty_list_and_the_template_aborts(
     serve: Any, k: SimpleNamespace, served: str
 ) -> None:
-    client, stubber = stubbed(k)
-    stubber.add_client_error("get_recommendations", "ThrottlingException", "slow down", 400)
-    with stubber:
-        response = serve(personalize=client).get(
-            "/recommendations?user_id=u1&filter=not-purchased-in-category&CATEGORY=Home"
-        )
-    assert fallback_of(response) == []
+    query = "filter=not-purchased-in-category&CATEGORY=Home"
     template = (TEMPLATE_DIR / "email_block.liquid").read_text(encoding="utf-8")
-    filtered = template.replace("&limit=3", "&limit=3&filter=not-purchased-in-category&CATEGORY=Home")
+    filtered = template.replace("&limit=3", f"&limit=3&{query}")
     assert filtered != template
-    stubber.add_client_error("get_recommendations", "ThrottlingException", "slow down", 400)
+    client, stubber = stubbed(k)
+    for _ in range(2):
+        stubber.add_client_error("get_recommendations", "ThrottlingException", "slow down", 400)
     with stubber:
-        rendered = render_template(filtered, user={"user_id": "u1"}, api_base=served, api_key=k.API_KEY)
+        response = serve(personalize=client).get(f"/recommendations?user_id=u1&{query}")
+        rendered = render_template(filtered, user={"user_id": "u2"}, api_base=served, api_key=k.API_KEY)
+    assert fallback_of(response) == []
     assert rendered.aborted and rendered.abort_reason == "no recommendations for this user"
 
 
 def test_rankings_fall_back_to_their_own_items_in_popularity_order(serve: Any, k: SimpleNamespace) -> None:
-    client, stubber = stubbed(k)
-    stubber.add_client_error("get_personalized_ranking", "ThrottlingException", "slow down", 400)
-    with stubber:
-        response = serve(personalize=client).get("/rankings?user_id=u1&item_ids=i2,i29,i5,i30")
+    response = throttled(serve, k, "/rankings?user_id=u1&item_ids=i2,i29,i5,i30", "get_personalized_ranking")
     assert fallback_of(response) == items("i30", "i29", "i2", "i5")
 
 
