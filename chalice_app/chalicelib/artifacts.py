@@ -12,7 +12,6 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -140,6 +139,8 @@ class CatalogStore:
 def download_to_disk(body: Any, directory: str | None = None) -> Path:
     """Stream a readable body (S3's StreamingBody) to a new temporary file in 1 MiB chunks: memory does
     not grow with the object's size."""
+    import tempfile  # deferred: only a cold start's first load needs it
+
     handle, name = tempfile.mkstemp(prefix="catalog-", suffix=".bin", dir=directory)
     try:
         with os.fdopen(handle, "wb") as out:

@@ -153,13 +153,10 @@ def _respond(
 
 
 def _last_resort(runtime: Runtime, query: Any, deadline: Deadline) -> list[dict[str, Any]]:
-    if getattr(query, "filter_name", None):
-        return []  # the request's filter cannot be honoured here: nothing rather than what it excludes
     try:
-        limit = int(getattr(query, "limit", runtime.settings.default_limit))
-        return runtime.service.popular(limit, bool(getattr(query, "metadata", True)), deadline)
+        return runtime.service.fallback(query, deadline)
     except Exception:  # even the fallback is broken: an empty list still renders (or aborts) cleanly
-        logging.getLogger(__name__).exception("fallback list unavailable")
+        logging.getLogger(__name__).exception("fallback unavailable")
         return []
 
 

@@ -54,9 +54,10 @@ def build_runtime(
         for name in (DEPENDENCY_CAMPAIGN, DEPENDENCY_ARTIFACTS)
     }
     # Separate pools: a hung Personalize never takes the workers that read the keys or the catalog.
-    backend = PersonalizeBackend(
-        lambda: client(personalize, "personalize-runtime"), WorkerPool(32, "personalize")
-    )
+    if backend is None:
+        backend = PersonalizeBackend(
+            lambda: client(personalize, "personalize-runtime"), WorkerPool(32, "personalize")
+        )
     aws_pool = WorkerPool(4, "aws")
     catalog = CatalogStore(
         lambda: client(s3, "s3"),

@@ -163,9 +163,22 @@ class RecommendationService:
         fallback = _Fallback(spec, query.filter_lists, candidates=query.item_ids)
         return self._serve("/rankings", key, fetch, len(query.item_ids), query.metadata, fallback, deadline)
 
-    def popular(self, limit: int, metadata: bool, deadline: Deadline) -> list[dict[str, Any]]:
-        """The unfiltered popular items (used when something unexpected broke the normal path)."""
-        return self._fallback_items(_Fallback(), limit, metadata, deadline)[0]
+    def fallback(
+        self, query: RecommendationsQuery | RelatedItemsQuery | RankingsQuery, deadline: Deadline
+    ) -> list[dict[str, Any]]:
+        """What the route falls back to for this query (used when something unexpected broke the normal
+        path): the same filter-honouring choice as after a Personalize fault."""
+        if isinstance(query, RelatedItemsQuery):
+            return self._fallback_items(
+                _Fallback(exclude=(query.item_id,)), query.limit, query.metadata, deadline
+            )[0]
+        spec = self.settings.filters.get(query.filter_name) if query.filter_name else None
+        if isinstance(query, RankingsQuery):
+            fallback = _Fallback(spec, query.filter_lists, candidates=query.item_ids)
+            return self._fallback_items(fallback, len(query.item_ids), query.metadata, deadline)[0]
+        return self._fallback_items(
+            _Fallback(spec, query.filter_lists), query.limit, query.metadata, deadline
+        )[0]
 
     # -- shared path ----------------------------------------------------------------------------
     def _serve(
@@ -193,6 +206,9 @@ class RecommendationService:
                     self._breaker.release()  # no verdict on the dependency: the request or setup is at fault
                 else:
                     self._breaker.failure(exc.reason)
+                raise
+            except Exception:
+                self._breaker.release()  # a bug here says nothing about Personalize
                 raise
             self._breaker.success()
         except BackendError as exc:
