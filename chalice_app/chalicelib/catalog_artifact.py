@@ -22,7 +22,6 @@ fallback list is the records in order, and `/rankings` sorts its items by it.
 
 from __future__ import annotations
 
-import csv
 import json
 import mmap
 import os
@@ -34,7 +33,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from chalicelib.errors import CatalogError
-from personalize_rules.filter_expression import field_types
 
 __all__ = [
     "CatalogColumn",
@@ -115,6 +113,8 @@ def write_catalog(
 
 def columns_from_schema(schema: Mapping[str, Any]) -> list[CatalogColumn]:
     """The items schema's fields a filter can read (textual fields cannot be filtered: left out)."""
+    from personalize_rules.filter_expression import field_types  # writing only: not on the API's path
+
     return [
         CatalogColumn(t.name, t.numeric, t.categorical) for t in field_types(schema).values() if not t.textual
     ]
@@ -124,6 +124,8 @@ def write_catalog_from_csv(
     target: IO[bytes], lines: Iterable[str], schema: Mapping[str, Any], popularity: Mapping[str, int]
 ) -> int:
     """The artifact from an items dataset CSV (header = the schema's field names) and interaction counts."""
+    import csv  # writing only: not on the API's path
+
     return write_catalog(target, columns_from_schema(schema), csv.DictReader(lines), popularity)
 
 

@@ -16,7 +16,7 @@ import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.backend import REQUEST_FAULTS, BackendAnswer, PersonalizeBackend
 from chalicelib.breaker import CircuitBreaker
@@ -34,7 +34,9 @@ from chalicelib.queries import (
     RelatedItemsQuery,
 )
 from chalicelib.settings import FilterSpec, Settings
-from personalize_rules.item_filter import ItemColumn, ItemFilter, ItemFilterValuesError, item_filter
+
+if TYPE_CHECKING:
+    from personalize_rules.item_filter import ItemFilter
 
 __all__ = ["RecommendationService", "Result", "Source"]
 
@@ -248,6 +250,8 @@ class RecommendationService:
         spec = fallback.spec
         allowed: ItemFilter | None = None
         if spec is not None:
+            from personalize_rules.item_filter import ItemColumn, ItemFilterValuesError, item_filter
+
             columns = (
                 {}
                 if catalog is None

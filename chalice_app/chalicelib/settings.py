@@ -12,10 +12,12 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.errors import SettingsError
-from personalize_rules.filter_expression import FilterExpression, FilterExpressionError, parse_filter
+
+if TYPE_CHECKING:
+    from personalize_rules.filter_expression import FilterExpression
 
 __all__ = [
     "DEFAULT_API_KEY_HEADER",
@@ -57,6 +59,9 @@ class FilterSpec:
 
 def filter_spec(name: str, arn: str, expression: str, on_fallback: str = "popular") -> FilterSpec:
     """Parse one filter (raises SettingsError naming it when the expression or on_fallback is wrong)."""
+    # Imported here: the grammar is needed once per container, when settings are read, not at import.
+    from personalize_rules.filter_expression import FilterExpressionError, parse_filter
+
     try:
         parsed = parse_filter(expression)
     except FilterExpressionError as exc:
