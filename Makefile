@@ -101,6 +101,7 @@ bench: install ## Benchmarks: validator, emulator, API, Currents bridge, braze-s
 	$(PY) benchmarks/validate_throughput.py
 	$(PY) benchmarks/emulator.py
 	$(PY) benchmarks/api.py
+	$(PY) benchmarks/faults.py
 	$(PY) benchmarks/currents.py
 	$(PY) benchmarks/braze_sync.py
 

@@ -608,6 +608,11 @@ class _FieldType:
     categorical: bool
     textual: bool
 
+    @property
+    def numeric(self) -> bool:
+        """Compared as a number by filters (int, long, float, double)."""
+        return self.base in _NUMERIC
+
 
 def field_types(schema: Mapping[str, Any]) -> dict[str, _FieldType]:
     """Avro record schema -> {FIELD (upper case): its type}; unions with null give the non-null type."""

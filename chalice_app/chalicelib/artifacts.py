@@ -1,153 +1,113 @@
-"""The S3 artifacts the API reads: the catalog (the items dataset CSV) and the popular-items fallback list.
+"""The catalog artifact in S3 (chalicelib.catalog_artifact), loaded lazily and refreshed in the background.
 
-Each is loaded once per container and re-read only when its ETag changes, checked at most every
-`refresh_seconds`; a failed refresh keeps serving the last good copy.
+A cold start downloads the artifact to local disk (streamed, so memory does not grow with its size) and
+maps it; a request waits for that first load no longer than its deadline. Later, every `refresh_seconds`,
+one background load checks the ETag and swaps in a new copy when it changed; requests keep the current
+copy meanwhile, so a refresh never holds a request. A failed load keeps the last good copy. Loads go
+through the `artifacts` circuit breaker.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
-import json
+import concurrent.futures
 import logging
-import math
-import threading
+import os
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from chalicelib.errors import CatalogError
+from chalicelib.breaker import CircuitBreaker
+from chalicelib.catalog_artifact import CatalogFile, open_catalog
+from chalicelib.deadline import Deadline, SingleFlight, WorkerPool
 from chalicelib.logs import log_event
 
-__all__ = [
-    "CatalogItem",
-    "RefreshingObject",
-    "catalog_object",
-    "parse_catalog",
-    "parse_popular",
-    "popular_object",
-]
+__all__ = ["CatalogStore", "download_to_disk"]
 
-T = TypeVar("T")
 # After a failed first load, try again this soon (seconds) rather than waiting a whole refresh interval.
-_RETRY_AFTER_FAILURE = 5.0
+_RETRY_AFTER_FAILURE = 2.0
+_CHUNK = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class CatalogItem:
-    """One catalog row, already in the API's response shape."""
-
-    id: str
-    url: str
-    name: str
-    price: float | None
-    image: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "url": self.url, "name": self.name, "price": self.price, "image": self.image}
-
-
-def parse_catalog(body: bytes, key: str, url_template: str = "") -> dict[str, CatalogItem]:
-    """The items dataset CSV (ITEM_ID, NAME, PRICE, URL, IMAGE columns; others ignored) keyed by item id."""
-    if key.endswith(".gz") or body[:2] == b"\x1f\x8b":
-        body = gzip.decompress(body)
-    reader = csv.DictReader(io.StringIO(body.decode("utf-8-sig")))
-    columns = set(reader.fieldnames or ())
-    if "ITEM_ID" not in columns:
-        raise CatalogError(key, f"no ITEM_ID column (header: {sorted(columns)})")
-    items: dict[str, CatalogItem] = {}
-    for row in reader:
-        item_id = (row.get("ITEM_ID") or "").strip()
-        if not item_id:
-            continue
-        items[item_id] = CatalogItem(
-            id=item_id,
-            url=(row.get("URL") or "").strip() or url_template.replace("{id}", item_id),
-            name=(row.get("NAME") or "").strip() or item_id,
-            price=_price(row.get("PRICE")),
-            image=(row.get("IMAGE") or "").strip() or None,
-        )
-    return items
-
-
-def _price(raw: str | None) -> float | None:
-    try:
-        value = float(raw) if raw not in (None, "") else None
-    except ValueError:
-        return None
-    return value if value is not None and math.isfinite(value) else None
-
-
-def parse_popular(body: bytes, key: str) -> list[str]:
-    """The fallback list written at training time: `{"items": ["id1", ...]}`."""
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CatalogError(key, f"not JSON: {exc}") from exc
-    items = data.get("items") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise CatalogError(key, 'expected an object {"items": [...]}')
-    return [str(i) for i in items if isinstance(i, str | int) and str(i)]
-
-
-class RefreshingObject(Generic[T]):
-    """An S3 object parsed once and re-read when its ETag changes (checked at most every refresh_seconds)."""
+class CatalogStore:
+    """The current catalog; `get(deadline)` never waits past the deadline."""
 
     def __init__(
         self,
         s3: Callable[[], Any],
         bucket: str,
         key: str,
-        parse: Callable[[bytes], T],
         refresh_seconds: float,
+        breaker: CircuitBreaker,
+        pool: WorkerPool,
+        directory: str | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._s3 = s3
         self.bucket = bucket
         self.key = key
-        self._parse = parse
         self._refresh = refresh_seconds
+        self._breaker = breaker
+        self._directory = directory
         self._clock = clock
-        self._value: T | None = None
+        self._value: CatalogFile | None = None
+        self._path: Path | None = None
         self._etag: str | None = None
         self._next_check = 0.0
-        self._lock = threading.Lock()
+        self._loads = SingleFlight(pool, "s3:GetObject catalog")
 
     @property
     def loaded(self) -> bool:
         return self._value is not None
 
-    def get(self) -> T | None:
-        """The current value, refreshing first if due; None when it was never loaded successfully."""
-        if self._clock() < self._next_check:
-            return self._value
-        # Only one thread refreshes; the others keep serving the current copy meanwhile.
-        if self._value is not None:
-            if not self._lock.acquire(blocking=False):
-                return self._value
-        else:
-            self._lock.acquire()
-        try:
-            if self._clock() >= self._next_check:
-                self._check()
-            return self._value
-        finally:
-            self._lock.release()
+    def settle(self, timeout: float) -> None:
+        """Wait (at most `timeout` s) for a load in flight to end: for shutdown and tests, never a request."""
+        self._loads.settle(timeout)
 
-    def _check(self) -> None:
+    def prefetch(self) -> None:
+        """Start the first load (or a due refresh) without waiting: a request calls this on arrival so
+        the catalog loads while Personalize is asked."""
+        if self._value is None or self._clock() >= self._next_check:
+            self._start_load()
+
+    def get(self, deadline: Deadline) -> CatalogFile | None:
+        """The current catalog (starting a refresh if due); None when none was loaded by the deadline."""
+        value = self._value
+        if value is not None and self._clock() < self._next_check:
+            return value
+        loading = self._start_load()
+        if value is not None or loading is None:
+            return value  # a refresh runs in the background; this request keeps the current copy
+        if not self._loads.wait(loading, deadline):
+            log_event("catalog_wait_cut", logging.WARNING, key=self.key, waited_s=deadline.budget_s)
+        return self._value
+
+    def _start_load(self) -> concurrent.futures.Future[None] | None:
+        def due() -> bool:
+            if self._clock() < self._next_check:
+                return False
+            if not self._breaker.allow():
+                self._next_check = self._clock() + 1.0  # ask the breaker again soon, not every request
+                return False
+            self._next_check = self._clock() + self._refresh  # one load per interval
+            return True
+
+        return self._loads.start(self._load, due)
+
+    def _load(self) -> None:
+        started = self._clock()
         try:
             client = self._s3()
             if self._etag is not None:
                 head = client.head_object(Bucket=self.bucket, Key=self.key)
                 if head.get("ETag") == self._etag:
-                    self._next_check = self._clock() + self._refresh
+                    self._breaker.success()
                     return
             obj = client.get_object(Bucket=self.bucket, Key=self.key)
-            body = obj["Body"].read()
-            value = self._parse(body)
-        except Exception as exc:  # any S3 or parse fault: keep the last good copy, say why
+            path = download_to_disk(obj["Body"], self._directory)
+            value = open_catalog(path, f"s3://{self.bucket}/{self.key}")
+        except Exception as exc:  # any S3 or format fault: keep the last good copy, say why
+            self._breaker.failure(type(exc).__name__)
             retry = self._refresh if self._value is not None else min(self._refresh, _RETRY_AFTER_FAILURE)
             self._next_check = self._clock() + retry
             log_event(
@@ -159,31 +119,34 @@ class RefreshingObject(Generic[T]):
                 detail=str(exc)[:300],
                 serving_stale=self._value is not None,
             )
-            return
-        self._value = value
-        self._etag = obj.get("ETag")
-        self._next_check = self._clock() + self._refresh
-        log_event("artifact_loaded", bucket=self.bucket, key=self.key, etag=self._etag)
+            raise
+        self._breaker.success()
+        previous = self._path
+        self._value, self._path, self._etag = value, path, obj.get("ETag")
+        if previous is not None:
+            # The old copy stays mapped while requests still hold it; its name can go now.
+            previous.unlink(missing_ok=True)
+        log_event(
+            "artifact_loaded",
+            bucket=self.bucket,
+            key=self.key,
+            etag=self._etag,
+            items=len(value),
+            ms=round((self._clock() - started) * 1000, 1),
+        )
 
 
-def catalog_object(
-    s3: Callable[[], Any],
-    bucket: str,
-    key: str,
-    refresh_seconds: float,
-    url_template: str = "",
-    clock: Callable[[], float] = time.monotonic,
-) -> RefreshingObject[Mapping[str, CatalogItem]]:
-    return RefreshingObject(
-        s3, bucket, key, lambda body: parse_catalog(body, key, url_template), refresh_seconds, clock
-    )
+def download_to_disk(body: Any, directory: str | None = None) -> Path:
+    """Stream a readable body (S3's StreamingBody) to a new temporary file in 1 MiB chunks: memory does
+    not grow with the object's size."""
+    import tempfile  # deferred: only a cold start's first load needs it
 
-
-def popular_object(
-    s3: Callable[[], Any],
-    bucket: str,
-    key: str,
-    refresh_seconds: float,
-    clock: Callable[[], float] = time.monotonic,
-) -> RefreshingObject[list[str]]:
-    return RefreshingObject(s3, bucket, key, lambda body: parse_popular(body, key), refresh_seconds, clock)
+    handle, name = tempfile.mkstemp(prefix="catalog-", suffix=".bin", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            for chunk in iter(lambda: body.read(_CHUNK), b""):
+                out.write(chunk)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)

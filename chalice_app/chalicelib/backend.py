@@ -1,22 +1,25 @@
-"""The Personalize runtime behind a small interface, with a hard deadline on every call.
+"""The Personalize runtime behind a small interface, bounded by the request's deadline.
 
-The botocore client already has connect/read timeouts and one attempt; the thread deadline also
-bounds DNS, TLS and credential resolution, which those timeouts do not cover.
+The botocore client has connect/read timeouts equal to the deadline and one attempt (a retry could not
+finish in time); the wait on the worker also bounds DNS, TLS, credential resolution and the wait for a free
+worker, which those timeouts do not cover. Every fault, including an answer that does not have the
+documented shape, becomes a BackendError with a reason, and the API falls back.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.deadline import Deadline, DeadlineExceededError, WorkerPool
 from chalicelib.errors import BackendError
 
-__all__ = ["BackendAnswer", "PersonalizeBackend"]
+__all__ = ["REQUEST_FAULTS", "BackendAnswer", "PersonalizeBackend"]
 
 _THROTTLE_CODES = frozenset({"ThrottlingException", "TooManyRequestsException", "LimitExceededException"})
+# Faults of the request itself, not of the dependency: they do not count against the breaker.
+REQUEST_FAULTS = frozenset({"error:InvalidInputException"})
 
 
 @dataclass(frozen=True)
@@ -31,63 +34,53 @@ class PersonalizeBackend:
     The only backend: tests and benchmarks hand it a fake Personalize runtime client instead.
     """
 
-    def __init__(self, client: Callable[[], Any], timeout_ms: int, max_workers: int = 32) -> None:
+    def __init__(self, client: Callable[[], Any], pool: WorkerPool | None = None) -> None:
         self._client = client
-        self._timeout = timeout_ms / 1000.0
-        self._max_workers = max_workers
-        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
-        self._pool_lock = threading.Lock()
+        self._pool = pool or WorkerPool(32, "personalize")
 
     def recommendations(
         self,
         campaign_arn: str,
         user_id: str,
         num_results: int,
+        deadline: Deadline,
         filter_arn: str | None = None,
         filter_values: Mapping[str, str] | None = None,
     ) -> BackendAnswer:
         params: dict[str, Any] = {"campaignArn": campaign_arn, "userId": user_id, "numResults": num_results}
         _add_filter(params, filter_arn, filter_values)
-        response = self._call("GetRecommendations", "get_recommendations", params)
-        return _answer(response, "itemList")
+        response = self._call("GetRecommendations", "get_recommendations", params, deadline)
+        return _answer("GetRecommendations", response, "itemList")
 
-    def related_items(self, campaign_arn: str, item_id: str, num_results: int) -> BackendAnswer:
+    def related_items(
+        self, campaign_arn: str, item_id: str, num_results: int, deadline: Deadline
+    ) -> BackendAnswer:
         params = {"campaignArn": campaign_arn, "itemId": item_id, "numResults": num_results}
-        response = self._call("GetRecommendations", "get_recommendations", params)
-        return _answer(response, "itemList")
+        response = self._call("GetRecommendations", "get_recommendations", params, deadline)
+        return _answer("GetRecommendations", response, "itemList")
 
     def ranking(
         self,
         campaign_arn: str,
         user_id: str,
         item_ids: Sequence[str],
+        deadline: Deadline,
         filter_arn: str | None = None,
         filter_values: Mapping[str, str] | None = None,
     ) -> BackendAnswer:
         params: dict[str, Any] = {"campaignArn": campaign_arn, "userId": user_id, "inputList": list(item_ids)}
         _add_filter(params, filter_arn, filter_values)
-        response = self._call("GetPersonalizedRanking", "get_personalized_ranking", params)
-        return _answer(response, "personalizedRanking")
+        response = self._call("GetPersonalizedRanking", "get_personalized_ranking", params, deadline)
+        return _answer("GetPersonalizedRanking", response, "personalizedRanking")
 
-    def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
-        if self._pool is None:
-            with self._pool_lock:
-                if self._pool is None:
-                    self._pool = concurrent.futures.ThreadPoolExecutor(
-                        max_workers=self._max_workers, thread_name_prefix="personalize"
-                    )
-        return self._pool
+    def _call(self, operation: str, method: str, params: dict[str, Any], deadline: Deadline) -> Any:
+        def invoke() -> Any:
+            return getattr(self._client(), method)(**params)
 
-    def _call(self, operation: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        def invoke() -> dict[str, Any]:
-            return dict(getattr(self._client(), method)(**params))
-
-        future = self._executor().submit(invoke)
         try:
-            return future.result(timeout=self._timeout)
-        except concurrent.futures.TimeoutError as exc:
-            future.cancel()
-            raise BackendError(operation, "timeout", f"no answer within {self._timeout:.3f}s") from exc
+            return self._pool.run(f"personalize:{operation}", invoke, deadline)
+        except DeadlineExceededError as exc:
+            raise BackendError(operation, "timeout", str(exc)) from exc
         except Exception as exc:
             raise _classify(operation, exc) from exc
 
@@ -99,9 +92,28 @@ def _add_filter(params: dict[str, Any], filter_arn: str | None, values: Mapping[
             params["filterValues"] = dict(values)
 
 
-def _answer(response: Mapping[str, Any], list_key: str) -> BackendAnswer:
-    items = [str(entry["itemId"]) for entry in response.get(list_key, []) if entry.get("itemId")]
-    return BackendAnswer(items, response.get("recommendationId"))
+def _answer(operation: str, response: Any, list_key: str) -> BackendAnswer:
+    """The item ids and recommendation id of an answer, or BackendError("malformed") when the answer does
+    not have the documented shape (a list of objects with string itemId; a string recommendationId)."""
+
+    def malformed(why: str) -> BackendError:
+        return BackendError(operation, "malformed", why)
+
+    if not isinstance(response, Mapping):
+        raise malformed(f"the answer is a {type(response).__name__}, not an object")
+    entries = response.get(list_key, [])
+    if not isinstance(entries, list):
+        raise malformed(f"{list_key} is a {type(entries).__name__}, not a list")
+    items: list[str] = []
+    for entry in entries:
+        item_id = entry.get("itemId") if isinstance(entry, Mapping) else None
+        if not isinstance(item_id, str) or not item_id:
+            raise malformed(f"{list_key} holds an entry without a string itemId: {str(entry)[:80]}")
+        items.append(item_id)
+    recommendation_id = response.get("recommendationId")
+    if recommendation_id is not None and not isinstance(recommendation_id, str):
+        raise malformed(f"recommendationId is a {type(recommendation_id).__name__}, not a string")
+    return BackendAnswer(items, recommendation_id)
 
 
 def _classify(operation: str, exc: Exception) -> BackendError:
@@ -113,6 +125,8 @@ def _classify(operation: str, exc: Exception) -> BackendError:
         ReadTimeoutError,
     )
 
+    if isinstance(exc, BackendError):
+        return exc
     if isinstance(exc, ClientError):
         code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")

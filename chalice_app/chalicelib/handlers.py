@@ -1,4 +1,9 @@
-"""Route handlers: authenticate, validate, serve, and shape the HTTP response (headers, envelope, errors)."""
+"""Route handlers: authenticate, validate, serve, and shape the HTTP response (headers, envelope, errors).
+
+Each request gets one deadline (settings.deadline_ms) from its arrival; every dependency gets what is left.
+Only a cold start that cannot read its keys answers 5xx (503); every other fault answers 200 from the
+fallback. Latency, fallbacks, deadline misses and 5xx answers are CloudWatch metrics (chalicelib.logs).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +15,11 @@ from typing import Any, TypeVar
 
 from chalice import Response
 
+from chalicelib.deadline import Deadline
 from chalicelib.errors import ApiError, SettingsError
-from chalicelib.logs import log_event
-from chalicelib.queries import parse_rankings, parse_recommendations, parse_related_items
+from chalicelib.logs import Metrics, log_event
+from chalicelib.metric_names import DEADLINE_MISS, DIMENSION_ROUTE, FALLBACK, LATENCY, SERVER_ERROR
+from chalicelib.queries import parse_rankings, parse_recommendations, parse_related_items, single_values
 from chalicelib.runtime import Runtime, get_runtime
 from chalicelib.service import Result
 
@@ -20,8 +27,8 @@ __all__ = ["health", "rankings", "recommendations", "related_items"]
 
 Q = TypeVar("Q")
 _JSON = "application/json"
-# A fallback may be cached by Braze too, but only briefly, so the next send gets Personalize again.
-_FALLBACK_MAX_AGE = 60
+# Routes whose answer depends on who asks: no shared cache (a CDN, a proxy) may keep it.
+_PER_USER = frozenset({"/recommendations", "/rankings"})
 
 
 def _uncached(body: Any, status: int) -> Response:
@@ -33,45 +40,79 @@ def _uncached(body: Any, status: int) -> Response:
     )
 
 
-def _error(exc: ApiError) -> Response:
-    return _uncached(exc.to_json(), exc.status)
-
-
 def _params(request: Any) -> Mapping[str, str]:
-    return request.query_params or {}
+    query = request.query_params
+    if not query:
+        return {}
+    getlist = getattr(query, "getlist", None)
+    if getlist is None:
+        return dict(query)
+    return single_values(list(query), getlist)
 
 
-def _authenticate(runtime: Runtime, request: Any) -> None:
+def _authenticate(runtime: Runtime, request: Any, deadline: Deadline) -> None:
     header = runtime.settings.api_key_header
     presented = (request.headers or {}).get(header)
-    if not runtime.api_keys.verify(presented):
+    if not runtime.api_keys.verify(presented, deadline):
         raise ApiError(401, "unauthorized", f"missing or invalid API key: send it in the {header} header")
+
+
+def _finish(
+    metrics: Metrics | None, route: str, status: int, started: float, deadline: Deadline | None, **fields: Any
+) -> None:
+    """The request's log line, with its latency (and 5xx / deadline misses) as metrics."""
+    ms = round((time.perf_counter() - started) * 1000, 3)
+    event = "request_served" if status < 400 else "request_rejected"
+    if metrics is None:
+        log_event(event, route=route, status=status, ms=ms, **fields)
+        return
+    if status >= 500:
+        metrics.increment(SERVER_ERROR, route, status=status)
+    if deadline is not None and deadline.missed:
+        metrics.increment(DEADLINE_MISS, route, dependencies=sorted(set(deadline.missed)))
+    metrics.emit(LATENCY, ms, {DIMENSION_ROUTE: route}, event=event, status=status, **fields)
 
 
 def _respond(
     request: Any,
     route: str,
     parse: Callable[[Mapping[str, str], Any], Q],
-    serve: Callable[[Runtime, Q], Result],
+    serve: Callable[[Runtime, Q, Deadline], Result],
     subject: Callable[[Q], tuple[str, str]],
 ) -> Response:
     started = time.perf_counter()
+    runtime: Runtime | None = None
+    deadline: Deadline | None = None
     try:
         runtime = get_runtime()
-        _authenticate(runtime, request)
-        query = parse(_params(request), runtime.settings)
+        deadline = Deadline(runtime.settings.deadline_ms)
+        runtime.catalog.prefetch()  # a cold start loads the catalog while the keys are read
+        params = _params(request)
+        _authenticate(runtime, request, deadline)
+        query = parse(params, runtime.settings)
     except ApiError as exc:
-        log_event("request_rejected", route=route, status=exc.status, code=exc.code, parameter=exc.parameter)
-        return _error(exc)
+        _finish(
+            runtime.metrics if runtime else None,
+            route,
+            exc.status,
+            started,
+            deadline,
+            code=exc.code,
+            parameter=exc.parameter,
+        )
+        return _uncached(exc.to_json(), exc.status)
     except SettingsError as exc:
         log_event("misconfigured", logging.ERROR, route=route, variable=exc.variable, why=exc.why)
-        return _error(ApiError(500, "misconfigured", "the API is misconfigured; see its log"))
+        _finish(None, route, 500, started, None)
+        return _uncached(
+            ApiError(500, "misconfigured", "the API is misconfigured; see its log").to_json(), 500
+        )
     try:
-        result = serve(runtime, query)
+        result = serve(runtime, query, deadline)
     except Exception as exc:  # a bug must not fail a Braze send: answer the popular items and log loudly
         logging.getLogger(__name__).exception("unexpected error on %s", route)
-        runtime.metrics.increment("Fallback", route, reason="internal", error=type(exc).__name__)
-        result = Result(_last_resort(runtime, query), "fallback", None, reason="internal")
+        runtime.metrics.increment(FALLBACK, route, reason="internal", error=type(exc).__name__)
+        result = Result(_last_resort(runtime, query, deadline), "fallback", None, reason="internal")
     envelope = bool(getattr(query, "envelope", False))
     name, value = subject(query)
     body: Any = (
@@ -84,35 +125,38 @@ def _respond(
         if envelope
         else result.items
     )
-    max_age = runtime.settings.cache_ttl_seconds
-    if result.source == "fallback":
-        max_age = min(max_age, _FALLBACK_MAX_AGE)
+    settings = runtime.settings
+    max_age = settings.cache_ttl_seconds
+    if result.degraded:
+        max_age = min(max_age, settings.degraded_cache_seconds)
+    scope = "private" if route in _PER_USER else "public"
     headers: dict[str, str | list[str]] = {
         "Content-Type": _JSON,
-        "Cache-Control": f"public, max-age={max_age}",
+        "Cache-Control": f"{scope}, max-age={max_age}",
         "X-Recommendations-Source": result.source,
         "X-Cache": "hit" if result.cache_hit else "miss",
     }
     if result.recommendation_id:
         headers["X-Recommendation-Id"] = result.recommendation_id
-    log_event(
-        "request_served",
-        route=route,
+    _finish(
+        runtime.metrics,
+        route,
+        200,
+        started,
+        deadline,
         source=result.source,
         reason=result.reason,
         cache="hit" if result.cache_hit else "miss",
         items=len(result.items),
-        ms=round((time.perf_counter() - started) * 1000, 3),
     )
     return Response(body=json.dumps(body, separators=(",", ":")), status_code=200, headers=headers)
 
 
-def _last_resort(runtime: Runtime, query: Any) -> list[dict[str, Any]]:
+def _last_resort(runtime: Runtime, query: Any, deadline: Deadline) -> list[dict[str, Any]]:
     try:
-        limit = int(getattr(query, "limit", runtime.settings.default_limit))
-        return runtime.service.popular(limit, bool(getattr(query, "metadata", True)))
-    except Exception:  # even the fallback list is broken: an empty list still renders (or aborts) cleanly
-        logging.getLogger(__name__).exception("fallback list unavailable")
+        return runtime.service.fallback(query, deadline)
+    except Exception:  # even the fallback is broken: an empty list still renders (or aborts) cleanly
+        logging.getLogger(__name__).exception("fallback unavailable")
         return []
 
 
@@ -121,7 +165,7 @@ def recommendations(request: Any) -> Response:
         request,
         "/recommendations",
         parse_recommendations,
-        lambda rt, q: rt.service.recommendations(q),
+        lambda rt, q, d: rt.service.recommendations(q, d),
         lambda q: ("user_id", q.user_id),
     )
 
@@ -131,7 +175,7 @@ def related_items(request: Any) -> Response:
         request,
         "/related-items",
         parse_related_items,
-        lambda rt, q: rt.service.related_items(q),
+        lambda rt, q, d: rt.service.related_items(q, d),
         lambda q: ("item_id", q.item_id),
     )
 
@@ -141,13 +185,13 @@ def rankings(request: Any) -> Response:
         request,
         "/rankings",
         parse_rankings,
-        lambda rt, q: rt.service.rankings(q),
+        lambda rt, q, d: rt.service.rankings(q, d),
         lambda q: ("user_id", q.user_id),
     )
 
 
 def health(request: Any) -> Response:
-    """Liveness without touching AWS: settings parse, what is loaded, and the counters."""
+    """Liveness without touching AWS: settings parse, what is loaded, breaker states and the counters."""
     del request
     try:
         runtime = get_runtime()
@@ -156,7 +200,7 @@ def health(request: Any) -> Response:
     body = {
         "status": "ok",
         "catalog_loaded": runtime.catalog.loaded,
-        "fallback_loaded": runtime.popular.loaded,
+        "breakers": {name: b.state for name, b in runtime.breakers.items()},
         "counters": runtime.metrics.snapshot(),
     }
     return _uncached(body, 200)

@@ -1,8 +1,10 @@
-"""Structured JSON logs (one object a line, CloudWatch-friendly) and in-process counters.
+"""Structured JSON logs (one object a line, CloudWatch-friendly) and metrics in CloudWatch Embedded Metric
+Format, so the metrics exist without a PutMetricData call on the request path.
 
-Fallbacks are also written in CloudWatch Embedded Metric Format so a `Fallback` metric exists
-without a PutMetricData call on the request path. Nothing here ever receives request headers,
-so the API key cannot end up in a log line.
+EMF: a log line whose `_aws.CloudWatchMetrics` names the namespace, dimensions and metrics, with the values
+as top-level members ("Specification: Embedded metric format",
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html).
+Nothing here ever receives request headers, so the API key cannot end up in a log line.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
+
+from chalicelib.metric_names import DIMENSION_ROUTE, METRIC_NAMESPACE, UNITS
 
 __all__ = ["LOGGER_NAME", "METRIC_NAMESPACE", "Metrics", "log_event"]
 
 LOGGER_NAME = "recs_api"
-METRIC_NAMESPACE = "BrazeRecommendationsApi"
 
 _logger = logging.getLogger(LOGGER_NAME)
 if not _logger.handlers:
@@ -40,30 +44,44 @@ def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
 
 
 class Metrics:
-    """Thread-safe counters (served by /health) with EMF output for the ones CloudWatch should graph."""
+    """Thread-safe counters (served by /health) and EMF lines for CloudWatch."""
 
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def increment(self, name: str, route: str, **fields: Any) -> None:
-        with self._lock:
-            self._counts[name] += 1
+    def emit(
+        self,
+        name: str,
+        value: float,
+        dimensions: Mapping[str, str],
+        event: str | None = None,
+        level: int = logging.INFO,
+        **fields: Any,
+    ) -> None:
+        """One EMF log line: metric `name` (unit from metric_names) = `value` under `dimensions`."""
+        if UNITS[name] == "Count":
+            with self._lock:
+                self._counts[name] += int(value)
         emf = {
             "_aws": {
                 "Timestamp": int(time.time() * 1000),
                 "CloudWatchMetrics": [
                     {
                         "Namespace": METRIC_NAMESPACE,
-                        "Dimensions": [["Route"]],
-                        "Metrics": [{"Name": name, "Unit": "Count"}],
+                        "Dimensions": [sorted(dimensions)],
+                        "Metrics": [{"Name": name, "Unit": UNITS[name]}],
                     }
                 ],
             },
-            "Route": route,
-            name: 1,
+            **dimensions,
+            name: value,
         }
-        log_event(name.lower(), logging.WARNING, **fields, **emf)
+        log_event(event or name.lower(), level, **fields, **emf)
+
+    def increment(self, name: str, route: str, **fields: Any) -> None:
+        """Count 1 of `name` for `route` (a warning: counted metrics are faults)."""
+        self.emit(name, 1, {DIMENSION_ROUTE: route}, level=logging.WARNING, **fields)
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from chalicelib.errors import ApiError
 from chalicelib.settings import Settings
 
 __all__ = [
+    "CONTROL_CHARACTERS",
     "MAX_ID_LENGTH",
     "MAX_LIMIT",
     "MAX_LIMIT_WITH_METADATA",
@@ -18,6 +19,7 @@ __all__ = [
     "parse_rankings",
     "parse_recommendations",
     "parse_related_items",
+    "single_values",
 ]
 
 MAX_ID_LENGTH = 256  # Personalize's userId/itemId limit
@@ -25,6 +27,11 @@ MAX_LIMIT = 500  # Personalize's numResults / inputList limit
 MAX_LIMIT_WITH_METADATA = 50  # Personalize's limit when metadata is returned; we keep the same contract
 MAX_FILTER_VALUES = 100
 MAX_FILTER_VALUE_LENGTH = 1000
+# C0 controls and DEL: NUL, CR and LF above all (they split log lines and headers; Personalize refuses them).
+CONTROL_CHARACTERS = frozenset(chr(c) for c in (*range(0x20), 0x7F))
+
+FilterValues = tuple[tuple[str, str], ...]  # placeholder -> Personalize's quoted, comma-separated list
+FilterLists = tuple[tuple[str, tuple[str, ...]], ...]  # placeholder -> the values, for the fallback
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,8 @@ class RecommendationsQuery:
     user_id: str
     limit: int
     filter_name: str | None
-    filter_values: tuple[tuple[str, str], ...] = field(default=())
+    filter_values: FilterValues = field(default=())
+    filter_lists: FilterLists = field(default=(), compare=False)
     metadata: bool = True
     envelope: bool = False
 
@@ -50,7 +58,8 @@ class RankingsQuery:
     user_id: str
     item_ids: tuple[str, ...]
     filter_name: str | None
-    filter_values: tuple[tuple[str, str], ...] = field(default=())
+    filter_values: FilterValues = field(default=())
+    filter_lists: FilterLists = field(default=(), compare=False)
     metadata: bool = True
     envelope: bool = False
 
@@ -59,12 +68,30 @@ def _bad(parameter: str, message: str) -> ApiError:
     return ApiError(400, "invalid_parameter", message, parameter)
 
 
+def single_values(names: list[str], values_of: Callable[[str], list[str]]) -> dict[str, str]:
+    """One value per parameter; a parameter given twice is refused (which one would Braze mean?)."""
+    params: dict[str, str] = {}
+    for name in names:
+        values = values_of(name)
+        if len(values) > 1:
+            raise _bad(name[:80], f"{name[:80]} is given {len(values)} times; give it once")
+        params[name] = values[0] if values else ""
+    return params
+
+
+def _no_controls(name: str, value: str) -> None:
+    bad = next((c for c in value if c in CONTROL_CHARACTERS), None)
+    if bad is not None:
+        raise _bad(name, f"{name} must not contain control characters (found U+{ord(bad):04X})")
+
+
 def _identifier(params: Mapping[str, str], name: str) -> str:
     value = params.get(name)
     if value is None or value == "":
         raise _bad(name, f"{name} is required (1-{MAX_ID_LENGTH} characters)")
     if len(value) > MAX_ID_LENGTH:
         raise _bad(name, f"{name} is {len(value)} characters long; the maximum is {MAX_ID_LENGTH}")
+    _no_controls(name, value)
     return value
 
 
@@ -101,24 +128,31 @@ def _limit(params: Mapping[str, str], default: int, metadata: bool) -> int:
 
 def _filter(
     params: Mapping[str, str], settings: Settings, default: str | None
-) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+) -> tuple[str | None, FilterValues, FilterLists]:
     raw = params.get("filter")
     name = raw if raw not in (None, "") else default
     if not name:
-        return None, ()
-    if name not in settings.filter_arns:
-        known = ", ".join(sorted(settings.filter_arns)) or "none configured"
+        return None, (), ()
+    spec = settings.filters.get(name)
+    if spec is None:
+        known = ", ".join(sorted(settings.filters)) or "none configured"
         raise ApiError(400, "unknown_filter", f"no filter named {name[:80]!r} (known: {known})", "filter")
     values: list[tuple[str, str]] = []
-    for placeholder in settings.filter_placeholders.get(name, ()):
+    lists: list[tuple[str, tuple[str, ...]]] = []
+    for placeholder in spec.placeholders:
         raw_value = params.get(placeholder)
         if raw_value is None or raw_value.strip() == "":
-            if placeholder in settings.filter_optional_placeholders.get(name, frozenset()):
+            if placeholder in spec.optional_placeholders:
                 continue  # an EXCLUDE condition without values is skipped by Personalize
             raise _bad(
                 placeholder, f"filter {name!r} needs a value for ${placeholder} (comma-separated list)"
             )
-        parts = [p.strip() for p in raw_value.split(",") if p.strip()]
+        _no_controls(placeholder, raw_value)
+        parts = [p.strip() for p in raw_value.split(",")]
+        if any(not p for p in parts):
+            raise _bad(
+                placeholder, f"${placeholder} has an empty value; give a comma-separated list of values"
+            )
         if len(parts) > MAX_FILTER_VALUES:
             raise _bad(placeholder, f"at most {MAX_FILTER_VALUES} values for ${placeholder}")
         if any('"' in p or "\\" in p for p in parts):
@@ -128,7 +162,8 @@ def _filter(
         if len(formatted) > MAX_FILTER_VALUE_LENGTH:
             raise _bad(placeholder, f"values for ${placeholder} exceed {MAX_FILTER_VALUE_LENGTH} characters")
         values.append((placeholder, formatted))
-    return name, tuple(values)
+        lists.append((placeholder, tuple(parts)))
+    return name, tuple(values), tuple(lists)
 
 
 def parse_recommendations(params: Mapping[str, str], settings: Settings) -> RecommendationsQuery:
@@ -136,8 +171,8 @@ def parse_recommendations(params: Mapping[str, str], settings: Settings) -> Reco
     metadata = _boolean(params, "metadata", True)
     envelope = _boolean(params, "envelope", False)
     limit = _limit(params, settings.default_limit, metadata)
-    filter_name, values = _filter(params, settings, settings.default_filter or None)
-    return RecommendationsQuery(user_id, limit, filter_name, values, metadata, envelope)
+    filter_name, values, lists = _filter(params, settings, settings.default_filter or None)
+    return RecommendationsQuery(user_id, limit, filter_name, values, lists, metadata, envelope)
 
 
 def parse_related_items(params: Mapping[str, str], settings: Settings) -> RelatedItemsQuery:
@@ -153,6 +188,7 @@ def parse_rankings(params: Mapping[str, str], settings: Settings) -> RankingsQue
     metadata = _boolean(params, "metadata", True)
     envelope = _boolean(params, "envelope", False)
     raw = params.get("item_ids") or ""
+    _no_controls("item_ids", raw)
     item_ids = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
     if not item_ids:
         raise _bad("item_ids", "item_ids is required: a comma-separated list of item ids")
@@ -162,5 +198,5 @@ def parse_rankings(params: Mapping[str, str], settings: Settings) -> RankingsQue
     too_long = next((i for i in item_ids if len(i) > MAX_ID_LENGTH), None)
     if too_long is not None:
         raise _bad("item_ids", f"item ids are at most {MAX_ID_LENGTH} characters")
-    filter_name, values = _filter(params, settings, None)
-    return RankingsQuery(user_id, item_ids, filter_name, values, metadata, envelope)
+    filter_name, values, lists = _filter(params, settings, None)
+    return RankingsQuery(user_id, item_ids, filter_name, values, lists, metadata, envelope)

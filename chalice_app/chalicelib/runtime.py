@@ -6,12 +6,15 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.artifacts import CatalogItem, RefreshingObject, catalog_object, popular_object
+from chalicelib.artifacts import CatalogStore
 from chalicelib.auth import ApiKeys
 from chalicelib.aws import ClientFactory
 from chalicelib.backend import PersonalizeBackend
+from chalicelib.breaker import CircuitBreaker
 from chalicelib.cache import TTLCache
+from chalicelib.deadline import WorkerPool
 from chalicelib.logs import Metrics
+from chalicelib.metric_names import DEPENDENCY_ARTIFACTS, DEPENDENCY_CAMPAIGN
 from chalicelib.service import RecommendationService, Result
 from chalicelib.settings import Settings
 
@@ -24,51 +27,55 @@ class Runtime:
     api_keys: ApiKeys
     service: RecommendationService
     metrics: Metrics
-    catalog: RefreshingObject[Any]
-    popular: RefreshingObject[list[str]]
+    catalog: CatalogStore
     cache: TTLCache[Result]
+    breakers: dict[str, CircuitBreaker]
 
 
 def build_runtime(
     settings: Settings,
     clients: ClientFactory | None = None,
-    backend: PersonalizeBackend | None = None,
+    personalize: Any = None,
     s3: Any = None,
     ssm: Any = None,
+    catalog_directory: str | None = None,
+    backend: PersonalizeBackend | None = None,
 ) -> Runtime:
-    """Wire the API from settings. Tests pass stubbed `backend`, `s3` or `ssm` clients; the rest is boto3."""
-    factory = clients or ClientFactory()
+    """Wire the API from settings. Tests pass stubbed `personalize`, `s3` or `ssm` clients (or a whole
+    `backend`); the rest is boto3 with the deadline as timeouts."""
+    factory = clients or ClientFactory(settings.deadline_ms)
 
-    def s3_client() -> Any:
-        return s3 if s3 is not None else factory.client("s3")
+    def client(given: Any, service: str) -> Any:
+        return given if given is not None else factory.client(service)
 
-    def ssm_client() -> Any:
-        return ssm if ssm is not None else factory.client("ssm")
-
+    metrics = Metrics()
+    breakers = {
+        name: CircuitBreaker(name, settings.breaker_failures, settings.breaker_cooldown_seconds, metrics)
+        for name in (DEPENDENCY_CAMPAIGN, DEPENDENCY_ARTIFACTS)
+    }
+    # Separate pools: a hung Personalize never takes the workers that read the keys or the catalog.
     if backend is None:
         backend = PersonalizeBackend(
-            lambda: factory.client("personalize-runtime", settings.backend_timeout_ms),
-            settings.backend_timeout_ms,
+            lambda: client(personalize, "personalize-runtime"), WorkerPool(32, "personalize")
         )
-    metrics = Metrics()
-    catalog: RefreshingObject[Any] = catalog_object(
-        s3_client,
+    aws_pool = WorkerPool(4, "aws")
+    catalog = CatalogStore(
+        lambda: client(s3, "s3"),
         settings.bucket,
         settings.catalog_key,
         settings.catalog_refresh_seconds,
-        settings.item_url_template,
-    )
-    popular = popular_object(
-        s3_client, settings.bucket, settings.fallback_key, settings.catalog_refresh_seconds
+        breakers[DEPENDENCY_ARTIFACTS],
+        aws_pool,
+        catalog_directory,
     )
     cache: TTLCache[Result] = TTLCache(settings.cache_ttl_seconds, settings.cache_max_entries)
-
-    def catalog_items() -> dict[str, CatalogItem] | None:
-        return catalog.get()
-
-    service = RecommendationService(settings, backend, catalog_items, popular.get, cache, metrics)
-    keys = ApiKeys(ssm_client, settings.api_key_parameter, settings.api_key_cache_seconds)
-    return Runtime(settings, keys, service, metrics, catalog, popular, cache)
+    service = RecommendationService(
+        settings, backend, catalog.get, cache, metrics, breakers[DEPENDENCY_CAMPAIGN]
+    )
+    keys = ApiKeys(
+        lambda: client(ssm, "ssm"), settings.api_key_parameter, settings.api_key_cache_seconds, aws_pool
+    )
+    return Runtime(settings, keys, service, metrics, catalog, cache, breakers)
 
 
 _runtime: Runtime | None = None
@@ -86,7 +93,11 @@ def get_runtime() -> Runtime:
 
 
 def set_runtime(runtime: Runtime | None) -> None:
-    """Install a runtime (tests, benchmarks) or None to rebuild from the environment on next use."""
+    """Install a runtime (tests, benchmarks) or None to rebuild from the environment on next use. The one
+    replaced first finishes its background loads (briefly), so none outlives it."""
     global _runtime
     with _lock:
-        _runtime = runtime
+        previous, _runtime = _runtime, runtime
+    if previous is not None and previous is not runtime:
+        previous.catalog.settle(5)
+        previous.api_keys.settle(5)

@@ -1,27 +1,48 @@
-"""What each route answers: Personalize when it can, the popular-items fallback when it cannot.
+"""What each route answers: Personalize when it can, a fallback that honours the request when it cannot.
 
-Items are decorated from the catalog; ids missing from it are skipped and the list is backfilled
+Items are decorated from the catalog artifact; ids missing from it are skipped and the list is backfilled
 from extra results fetched up front, so a template always gets complete items.
+
+The fallback walks the catalog in popularity order and keeps the items the request's filter allows: the
+filter's clauses on item metadata are evaluated on the catalog rows (personalize_rules.item_filter, the one
+grammar). Clauses the catalog cannot answer (interactions, the user's row, a current item) follow the
+filter's `on_fallback`: `popular` answers without them, `empty` answers `[]` (so a template aborts).
+`/rankings` falls back to its own items in popularity order, never to others.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from chalicelib.artifacts import CatalogItem
-from chalicelib.backend import BackendAnswer, PersonalizeBackend
+from chalicelib.backend import REQUEST_FAULTS, BackendAnswer, PersonalizeBackend
+from chalicelib.breaker import CircuitBreaker
 from chalicelib.cache import TTLCache
+from chalicelib.catalog_artifact import CatalogFile
+from chalicelib.deadline import Deadline
 from chalicelib.errors import BackendError
 from chalicelib.logs import Metrics, log_event
-from chalicelib.queries import MAX_LIMIT, RankingsQuery, RecommendationsQuery, RelatedItemsQuery
-from chalicelib.settings import Settings
+from chalicelib.metric_names import FALLBACK
+from chalicelib.queries import (
+    MAX_LIMIT,
+    FilterLists,
+    RankingsQuery,
+    RecommendationsQuery,
+    RelatedItemsQuery,
+)
+from chalicelib.settings import FilterSpec, Settings
+
+if TYPE_CHECKING:
+    from personalize_rules.item_filter import ItemFilter
 
 __all__ = ["RecommendationService", "Result", "Source"]
 
 Source = Literal["personalize", "fallback"]
+# The fallback checks the deadline every this many catalog rows it reads.
+_DEADLINE_CHECK_EVERY = 512
 
 
 @dataclass(frozen=True)
@@ -32,10 +53,25 @@ class Result:
     cache_hit: bool = False
     reason: str | None = None
 
+    @property
+    def degraded(self) -> bool:
+        """A fallback or an empty answer: caches keep it briefly (settings.degraded_cache_seconds)."""
+        return self.source == "fallback" or not self.items
+
 
 def _overfetch(limit: int) -> int:
     """Ask for a few more than needed so ids missing from the catalog can be backfilled."""
     return min(MAX_LIMIT, limit + max(5, limit // 2))
+
+
+@dataclass(frozen=True)
+class _Fallback:
+    """What a fallback must honour: the filter (if any), ids to leave out, a fixed candidate list."""
+
+    spec: FilterSpec | None = None
+    lists: FilterLists = ()
+    exclude: tuple[str, ...] = ()
+    candidates: tuple[str, ...] | None = None  # /rankings: only these, in popularity order
 
 
 class RecommendationService:
@@ -43,20 +79,20 @@ class RecommendationService:
         self,
         settings: Settings,
         backend: PersonalizeBackend,
-        catalog: Callable[[], Mapping[str, CatalogItem] | None],
-        popular: Callable[[], list[str] | None],
+        catalog: Callable[[Deadline], CatalogFile | None],
         cache: TTLCache[Result],
         metrics: Metrics,
+        breaker: CircuitBreaker,
     ) -> None:
         self.settings = settings
         self._backend = backend
         self._catalog = catalog
-        self._popular = popular
         self._cache = cache
         self._metrics = metrics
+        self._breaker = breaker
 
     # -- routes ---------------------------------------------------------------------------------
-    def recommendations(self, query: RecommendationsQuery) -> Result:
+    def recommendations(self, query: RecommendationsQuery, deadline: Deadline) -> Result:
         key = (
             "recommendations",
             query.user_id,
@@ -65,20 +101,22 @@ class RecommendationService:
             query.filter_values,
             query.metadata,
         )
+        spec = self.settings.filters.get(query.filter_name) if query.filter_name else None
 
         def fetch() -> BackendAnswer:
-            filter_arn = self.settings.filter_arns.get(query.filter_name) if query.filter_name else None
             return self._backend.recommendations(
                 self.settings.campaign_arn,
                 query.user_id,
                 _overfetch(query.limit) if query.metadata else query.limit,
-                filter_arn,
+                deadline,
+                spec.arn if spec else None,
                 dict(query.filter_values),
             )
 
-        return self._serve("/recommendations", key, fetch, query.limit, query.metadata, exclude=())
+        fallback = _Fallback(spec, query.filter_lists)
+        return self._serve("/recommendations", key, fetch, query.limit, query.metadata, fallback, deadline)
 
-    def related_items(self, query: RelatedItemsQuery) -> Result:
+    def related_items(self, query: RelatedItemsQuery, deadline: Deadline) -> Result:
         key = ("related-items", query.item_id, query.limit, query.metadata)
         campaign = self.settings.related_campaign_arn
 
@@ -86,13 +124,12 @@ class RecommendationService:
             if not campaign:
                 raise BackendError("GetRecommendations", "not_configured", "RELATED_CAMPAIGN_ARN is empty")
             size = _overfetch(query.limit + 1) if query.metadata else query.limit + 1
-            return self._backend.related_items(campaign, query.item_id, size)
+            return self._backend.related_items(campaign, query.item_id, size, deadline)
 
-        return self._serve(
-            "/related-items", key, fetch, query.limit, query.metadata, exclude=(query.item_id,)
-        )
+        fallback = _Fallback(exclude=(query.item_id,))
+        return self._serve("/related-items", key, fetch, query.limit, query.metadata, fallback, deadline)
 
-    def rankings(self, query: RankingsQuery) -> Result:
+    def rankings(self, query: RankingsQuery, deadline: Deadline) -> Result:
         key = (
             "rankings",
             query.user_id,
@@ -101,24 +138,49 @@ class RecommendationService:
             query.filter_values,
             query.metadata,
         )
+        spec = self.settings.filters.get(query.filter_name) if query.filter_name else None
+        campaign = self.settings.ranking_campaign_arn
 
         def fetch() -> BackendAnswer:
-            filter_arn = self.settings.filter_arns.get(query.filter_name) if query.filter_name else None
-            return self._backend.ranking(
-                self.settings.ranking_campaign_arn,
+            if not campaign:
+                raise BackendError(
+                    "GetPersonalizedRanking", "not_configured", "RANKING_CAMPAIGN_ARN is empty"
+                )
+            answer = self._backend.ranking(
+                campaign,
                 query.user_id,
                 query.item_ids,
-                filter_arn,
+                deadline,
+                spec.arn if spec else None,
                 dict(query.filter_values),
             )
+            asked = set(query.item_ids)
+            strays = [i for i in answer.item_ids if i not in asked]
+            if strays:  # a ranking reorders the given items; anything else is not a ranking
+                raise BackendError(
+                    "GetPersonalizedRanking", "malformed", f"items not asked for: {strays[:3]}"
+                )
+            return answer
 
-        return self._serve(
-            "/rankings", key, fetch, len(query.item_ids), query.metadata, exclude=(), ranking=query.item_ids
-        )
+        fallback = _Fallback(spec, query.filter_lists, candidates=query.item_ids)
+        return self._serve("/rankings", key, fetch, len(query.item_ids), query.metadata, fallback, deadline)
 
-    def popular(self, limit: int, metadata: bool = True) -> list[dict[str, Any]]:
-        """The fallback list alone (used when something unexpected broke the normal path)."""
-        return self._decorate(self._popular() or [], limit, metadata)
+    def fallback(
+        self, query: RecommendationsQuery | RelatedItemsQuery | RankingsQuery, deadline: Deadline
+    ) -> list[dict[str, Any]]:
+        """What the route falls back to for this query (used when something unexpected broke the normal
+        path): the same filter-honouring choice as after a Personalize fault."""
+        if isinstance(query, RelatedItemsQuery):
+            return self._fallback_items(
+                _Fallback(exclude=(query.item_id,)), query.limit, query.metadata, deadline
+            )[0]
+        spec = self.settings.filters.get(query.filter_name) if query.filter_name else None
+        if isinstance(query, RankingsQuery):
+            fallback = _Fallback(spec, query.filter_lists, candidates=query.item_ids)
+            return self._fallback_items(fallback, len(query.item_ids), query.metadata, deadline)[0]
+        return self._fallback_items(
+            _Fallback(spec, query.filter_lists), query.limit, query.metadata, deadline
+        )[0]
 
     # -- shared path ----------------------------------------------------------------------------
     def _serve(
@@ -128,51 +190,149 @@ class RecommendationService:
         fetch: Callable[[], BackendAnswer],
         limit: int,
         metadata: bool,
-        exclude: Sequence[str],
-        ranking: Sequence[str] | None = None,
+        fallback: _Fallback,
+        deadline: Deadline,
     ) -> Result:
         cached = self._cache.get(key)
         if cached is not None:
             return Result(cached.items, cached.source, cached.recommendation_id, cache_hit=True)
         try:
-            answer = fetch()
+            if not self._breaker.allow():
+                raise BackendError(
+                    "campaign", "breaker_open", f"cooling down after {self._breaker.dependency} faults"
+                )
+            try:
+                answer = fetch()
+            except BackendError as exc:
+                if exc.reason in REQUEST_FAULTS or exc.reason == "not_configured":
+                    self._breaker.release()  # no verdict on the dependency: the request or setup is at fault
+                else:
+                    self._breaker.failure(exc.reason)
+                raise
+            except Exception:
+                self._breaker.release()  # a bug here says nothing about Personalize
+                raise
+            self._breaker.success()
         except BackendError as exc:
+            items, why = self._fallback_items(fallback, limit, metadata, deadline)
             self._metrics.increment(
-                "Fallback", route, operation=exc.operation, reason=exc.reason, detail=exc.detail[:200]
+                FALLBACK,
+                route,
+                operation=exc.operation,
+                reason=exc.reason,
+                detail=exc.detail[:200],
+                items=why,
             )
-            ids = self._fallback_ids(ranking, exclude)
-            # A fallback is not cached: the next call should try Personalize again.
-            return Result(self._decorate(ids, limit, metadata), "fallback", None, reason=exc.reason)
+            # Not kept in this container's cache: the next call should try Personalize again.
+            return Result(items, "fallback", None, reason=exc.reason)
+        exclude = set(fallback.exclude)
         ids = [i for i in answer.item_ids if i not in exclude]
-        result = Result(self._decorate(ids, limit, metadata), "personalize", answer.recommendation_id)
-        self._cache.put(key, result)
+        if not metadata:
+            result = Result([{"id": i} for i in ids[:limit]], "personalize", answer.recommendation_id)
+        else:
+            catalog = self._catalog(deadline)
+            if catalog is None:
+                log_event("catalog_unavailable", logging.ERROR, route=route, skipped=len(ids))
+                self._metrics.increment(FALLBACK, route, reason="catalog_unavailable")
+                return Result([], "fallback", None, reason="catalog_unavailable")
+            result = Result(
+                _decorate(catalog, ids, limit, self.settings), "personalize", answer.recommendation_id
+            )
+        if result.items:  # an empty answer is degraded: never kept for the full TTL
+            self._cache.put(key, result)
         return result
 
-    def _fallback_ids(self, ranking: Sequence[str] | None, exclude: Sequence[str]) -> list[str]:
-        popular = self._popular() or []
-        if ranking is not None:
-            # Rankings fall back to popularity order; ids the list does not know keep their given order.
-            position = {item: i for i, item in enumerate(popular)}
-            return sorted(ranking, key=lambda i: position.get(i, len(position)))
-        return [i for i in popular if i not in exclude]
+    def _fallback_items(
+        self, fallback: _Fallback, limit: int, metadata: bool, deadline: Deadline
+    ) -> tuple[list[dict[str, Any]], str]:
+        """The fallback's items and a word on how they were chosen (for the log)."""
+        catalog = self._catalog(deadline)
+        spec = fallback.spec
+        allowed: ItemFilter | None = None
+        if spec is not None:
+            from personalize_rules.item_filter import ItemColumn, ItemFilterValuesError, item_filter
 
-    def _decorate(self, ids: Sequence[str], limit: int, metadata: bool) -> list[dict[str, Any]]:
-        if not metadata:
-            return [{"id": i} for i in ids[:limit]]
-        catalog = self._catalog()
+            columns = (
+                {}
+                if catalog is None
+                else {c.name.upper(): ItemColumn(c.numeric, c.categorical) for c in catalog.columns}
+            )
+            try:
+                allowed = item_filter(spec.expression, columns, dict(fallback.lists))
+            except ItemFilterValuesError as exc:  # Personalize refuses such values too: nothing matches
+                return [], f"empty: {exc}"
+            if not allowed.complete and spec.on_fallback == "empty":
+                return [], f"empty: filter {spec.name} needs Personalize (on_fallback: empty)"
+            if not allowed.includes and not allowed.excludes:
+                allowed = None  # nothing the catalog can check
         if catalog is None:
-            log_event("catalog_unavailable", logging.ERROR, skipped=len(ids))
-            return []
+            if fallback.candidates is not None and not metadata and allowed is None:
+                return [{"id": i} for i in fallback.candidates[:limit]], "given order: no catalog"
+            return [], "empty: no catalog"
+        rows = _candidates(catalog, fallback, deadline)
+        exclude = set(fallback.exclude)
         items: list[dict[str, Any]] = []
-        missing = 0
-        for item_id in ids:
-            entry = catalog.get(item_id)
-            if entry is None:
-                missing += 1
+        for row in rows:
+            item_id = row["ITEM_ID"]
+            if item_id in exclude or (allowed is not None and not allowed.allows(row.get)):
                 continue
-            items.append(entry.to_json())
+            items.append(_item_json(row, self.settings) if metadata else {"id": item_id})
             if len(items) == limit:
                 break
-        if missing:
-            log_event("items_missing_from_catalog", logging.INFO, count=missing)
-        return items
+        return items, "popularity order" + (f", filter {spec.name}" if spec else "")
+
+
+def _candidates(catalog: CatalogFile, fallback: _Fallback, deadline: Deadline) -> Iterable[dict[str, str]]:
+    """Catalog rows in popularity order: every item, or the given candidates that the catalog holds (ids it
+    does not hold cannot be decorated)."""
+    if fallback.candidates is not None:
+        ranked = sorted(
+            (r, n)
+            for n, r in ((n, catalog.rank(i)) for n, i in enumerate(fallback.candidates))
+            if r is not None
+        )
+        for rank, _ in ranked:
+            yield catalog.row(rank)
+        return
+    for count, (_, row) in enumerate(catalog.in_popularity_order()):
+        if count % _DEADLINE_CHECK_EVERY == 0 and count and deadline.expired:
+            log_event("fallback_scan_cut", logging.WARNING, rows=count)
+            return
+        yield row
+
+
+def _price(raw: str | None) -> float | None:
+    try:
+        value = float(raw) if raw else None
+    except ValueError:
+        return None
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _item_json(row: dict[str, str], settings: Settings) -> dict[str, Any]:
+    item_id = row["ITEM_ID"]
+    return {
+        "id": item_id,
+        "url": row.get("URL") or settings.item_url_template.replace("{id}", item_id),
+        "name": row.get("NAME") or item_id,
+        "price": _price(row.get("PRICE")),
+        "image": row.get("IMAGE") or None,
+    }
+
+
+def _decorate(
+    catalog: CatalogFile, ids: Sequence[str], limit: int, settings: Settings
+) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    missing = 0
+    for item_id in ids:
+        row = catalog.get(item_id)
+        if row is None:
+            missing += 1
+            continue
+        items.append(_item_json(row, settings))
+        if len(items) == limit:
+            break
+    if missing:
+        log_event("items_missing_from_catalog", logging.INFO, count=missing)
+    return items

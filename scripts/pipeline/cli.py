@@ -15,7 +15,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 
-from chalicelib.errors import SettingsError
+from chalicelib.errors import ApiBaseError
 from local_stack.errors import LocalStackError
 from personalize_rules.errors import RulesError
 from pipeline.errors import PipelineError
@@ -26,7 +26,7 @@ __all__ = ["build_parser", "main"]
 
 # Domain errors, known by their package's base, are printed without a traceback (chalicelib's: the
 # API settings that `serve` and `deploy` render).
-_DOMAIN_ERRORS: tuple[type[Exception], ...] = (PipelineError, RulesError, LocalStackError, SettingsError)
+_DOMAIN_ERRORS: tuple[type[Exception], ...] = (PipelineError, RulesError, LocalStackError, ApiBaseError)
 _TERRAFORM_ACTIONS = {
     "plan": "terraform plan of the environment",
     "apply": "terraform apply, then each solution's auto-training as the config says",

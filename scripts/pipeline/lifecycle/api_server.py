@@ -13,8 +13,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from chalicelib.settings import render_chalice_stage, render_environment
 from local_stack.process import home_dir, is_alive, stop_process
+from pipeline.lifecycle.api_settings import render_chalice_stage, render_environment
 from pipeline.lifecycle.context import Context, Progress
 from pipeline.lifecycle.errors import LifecycleError, WaitTimeoutError
 from pipeline.paths import repo_root
@@ -23,6 +23,7 @@ __all__ = [
     "api_environment",
     "chalice_command",
     "deploy_config",
+    "package_rules",
     "run_deploy",
     "run_down",
     "run_serve",
@@ -139,6 +140,20 @@ def deploy_config(ctx: Context, base: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
+def package_rules(build: Path) -> Path:
+    """Copy personalize_rules (the filter grammar the API parses its filters with) into the build's
+    `vendor/`: Chalice puts vendor/ packages at the top of the Lambda bundle ("App Packaging",
+    https://aws.github.io/chalice/topics/packaging.html). Returns the copied package's folder."""
+    import personalize_rules
+
+    source = Path(personalize_rules.__file__).resolve().parent
+    target = build / "vendor" / source.name
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
 def run_deploy(ctx: Context) -> int:
     """`chalice deploy --stage <env>` from a build copy whose config carries the Terraform-made role.
 
@@ -150,8 +165,9 @@ def run_deploy(ctx: Context) -> int:
     if build.exists():
         shutil.rmtree(build)
     shutil.copytree(
-        source, build, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "venv", "deployments")
+        source, build, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "venv", "deployments", "vendor")
     )
+    package_rules(build)
     base = json.loads((source / ".chalice" / "config.json").read_text(encoding="utf-8"))
     (build / ".chalice" / "config.json").write_text(
         json.dumps(deploy_config(ctx, base), indent=2), encoding="utf-8"

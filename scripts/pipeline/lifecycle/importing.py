@@ -8,14 +8,20 @@ does not already read that exact key. A job still running for that key is waited
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow.csv as pacsv
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
+from chalicelib.catalog_artifact import write_catalog_from_csv
+from pipeline.config import load_dataset_schemas
+from pipeline.lifecycle.api_settings import catalog_key
 from pipeline.lifecycle.aws import paginate, sort_newest_first
 from pipeline.lifecycle.context import Context
 from pipeline.lifecycle.errors import ConfigCheckError, ValidationFailedError
@@ -23,7 +29,15 @@ from pipeline.lifecycle.waiting import IN_PROGRESS_STATES, wait_for
 from pipeline.paths import DATASET_TYPES
 from pipeline.validation import validate_directory
 
-__all__ = ["IMPORT_MODES", "ImportResult", "content_key", "run_import", "sha256_of"]
+__all__ = [
+    "IMPORT_MODES",
+    "ImportResult",
+    "content_key",
+    "item_counts",
+    "run_import",
+    "sha256_of",
+    "write_catalog",
+]
 
 IMPORT_MODES = ("FULL", "INCREMENTAL")
 # Multipart above 64 MiB, in 64 MiB parts: a 5M-row interactions file goes up in a few parallel parts.
@@ -112,6 +126,39 @@ def _existing_job(ctx: Context, dataset_arn: str, location: str, mode: str) -> d
     return None
 
 
+def item_counts(interactions: Path) -> Counter[str]:
+    """Interactions per item: the popularity order of the catalog artifact (and so of the API's fallback)."""
+    table = pacsv.read_csv(
+        interactions,
+        convert_options=pacsv.ConvertOptions(include_columns=["ITEM_ID"], column_types={"ITEM_ID": "string"}),
+    )
+    counts: Counter[str] = Counter()
+    for chunk in table.column("ITEM_ID").value_counts().to_pylist():
+        counts[str(chunk["values"])] = int(chunk["counts"])
+    return counts
+
+
+def write_catalog(ctx: Context, items: Path, interactions: Path) -> str:
+    """The API's catalog artifact (chalicelib.catalog_artifact: items in popularity order, indexed by id)
+    from the imported files, uploaded to `<artifacts_prefix>catalog/catalog.bin`; returns its S3 URI."""
+    key = catalog_key(ctx.config)
+    with tempfile.TemporaryDirectory(prefix="catalog-") as folder:
+        artifact = Path(folder) / "catalog.bin"
+        with items.open(encoding="utf-8-sig", newline="") as lines, artifact.open("wb") as out:
+            count = write_catalog_from_csv(
+                out, lines, load_dataset_schemas()["items"], item_counts(interactions)
+            )
+        extra: dict[str, Any] = {"ChecksumAlgorithm": "SHA256"}
+        kms = ctx.outputs.get("kms_key_arn")
+        if kms:
+            extra.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=kms)
+        ctx.s3.upload_file(str(artifact), ctx.bucket, key, ExtraArgs=extra, Config=_TRANSFER)
+        size = artifact.stat().st_size
+    uri = f"s3://{ctx.bucket}/{key}"
+    ctx.progress.say(f"API catalog: {count:,} items in popularity order ({size:,} bytes) written to {uri}")
+    return uri
+
+
 def run_import(
     ctx: Context, data_dir: Path, mode: str = "FULL", *, event_type: str | None = None
 ) -> list[ImportResult]:
@@ -162,4 +209,11 @@ def run_import(
     for result in results:
         verb = "imported" if result.started else "already imported"
         ctx.progress.say(f"{result.dataset_type}: {result.rows:,} rows {verb} from {result.data_location}")
+    if "items" in files and mode == "FULL":
+        write_catalog(ctx, files["items"], files["interactions"])
+    elif "items" in files:
+        # An incremental file holds only some items: the catalog keeps the last full import's items.
+        ctx.progress.say("API catalog: unchanged (an INCREMENTAL import; run a FULL one to rebuild it)")
+    else:
+        ctx.progress.say("API catalog: no items.csv, so the API can answer item ids only (metadata=false)")
     return results

@@ -58,7 +58,6 @@ def api_backend_hung(world: World, tmp_path_factory: pytest.TempPathFactory) -> 
     env = {
         **world.env,
         "AWS_ENDPOINT_URL_PERSONALIZE_RUNTIME": f"http://127.0.0.1:{hole.port}",
-        "BACKEND_TIMEOUT_MS": "200",
     }
     served = serve_api(env, tmp_path_factory.mktemp("api-hung") / "chalice.log")
     yield served

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.contract import check_response
+from tests.contract import check_response
 from tests.functional.api.world import serve_api, stop
 
 pytestmark = pytest.mark.functional
@@ -24,7 +24,7 @@ def test_recommendations_exclude_what_the_user_already_interacted_with(
     response = api.get("/recommendations?user_id=user-003&limit=10")
     assert response.status_code == 200
     assert response.headers["X-Recommendations-Source"] == "personalize"
-    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.headers["Cache-Control"] == "private, max-age=300"
     items = conforms(openapi, "/recommendations", response)
     assert len(items) == 10
     assert not {i["id"] for i in items} & world.shop.history["user-003"]

@@ -25,7 +25,7 @@ from typing import Any
 import requests
 import yaml
 
-from chalicelib.settings import filter_placeholders, optional_placeholders
+from chalicelib.catalog_artifact import write_catalog_from_csv
 from local_stack.process import free_port
 from pipeline.config import load_dataset_schemas
 
@@ -34,8 +34,7 @@ API_KEY = "functional-key-7f3a"
 CATEGORIES = ["Home", "Garden", "Kitchen", "Toys", "Books"]
 N_USERS = 100
 N_ITEMS = 1000
-CATALOG_KEY = "artifacts/catalog/items.csv"
-FALLBACK_KEY = "artifacts/fallback/popular.json"
+CATALOG_KEY = "artifacts/catalog/catalog.bin"
 STEP_TIMEOUT = 180.0
 
 
@@ -59,8 +58,16 @@ class Shop:
     history: dict[str, set[str]] = field(default_factory=dict)
     category: dict[str, str] = field(default_factory=dict)
     popular: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
     interactions_csv: bytes = b""
     items_csv: bytes = b""
+
+    def catalog_artifact(self) -> bytes:
+        """What `make import` writes for this shop: the items in popularity order, indexed by id."""
+        out = io.BytesIO()
+        lines = io.StringIO(self.items_csv.decode())
+        write_catalog_from_csv(out, lines, load_dataset_schemas()["items"], self.counts)
+        return out.getvalue()
 
 
 def make_shop(seed: int = 11) -> Shop:
@@ -103,6 +110,7 @@ def make_shop(seed: int = 11) -> Shop:
             counts[item] = counts.get(item, 0) + 1
     shop.interactions_csv = _csv(_field_names("interactions"), interactions)
     shop.popular = [i for i, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))][:50]
+    shop.counts = counts
     return shop
 
 
@@ -141,8 +149,7 @@ def build_world(local_stack: Any, name: str | None = None) -> World:
     for key, body in (
         ("imports/interactions.csv", shop.interactions_csv),
         ("imports/items.csv", shop.items_csv),
-        (CATALOG_KEY, shop.items_csv),
-        (FALLBACK_KEY, json.dumps({"items": shop.popular}).encode()),
+        (CATALOG_KEY, shop.catalog_artifact()),
     ):
         s3.put_object(Bucket=bucket, Key=key, Body=body)
     ssm.put_parameter(Name=parameter, Value=f"{API_KEY},second-key", Type="SecureString", Overwrite=True)
@@ -183,16 +190,18 @@ def build_world(local_stack: Any, name: str | None = None) -> World:
         )
     config = yaml.safe_load((REPO / "config" / "project.yaml").read_text(encoding="utf-8"))
     filters: dict[str, str] = {}
-    placeholders: dict[str, list[str]] = {}
-    optional: dict[str, list[str]] = {}
+    specs: dict[str, dict[str, str]] = {}
     for spec in config["filters"]:
         arn = personalize.create_filter(
             name=f"{prefix}-{spec['name']}", datasetGroupArn=group, filterExpression=spec["expression"]
         )["filterArn"]
         _wait(f"filter {spec['name']}", personalize.describe_filter, "filter", filterArn=arn)
         filters[spec["name"]] = arn
-        placeholders[spec["name"]] = filter_placeholders(spec["expression"])
-        optional[spec["name"]] = optional_placeholders(spec["expression"])
+        specs[spec["name"]] = {
+            "arn": arn,
+            "expression": spec["expression"],
+            "on_fallback": spec.get("on_fallback", "popular"),
+        }
 
     campaigns: dict[str, str] = {}
     for short, recipe in (
@@ -226,15 +235,12 @@ def build_world(local_stack: Any, name: str | None = None) -> World:
         "RANKING_CAMPAIGN_ARN": campaigns["rank"],
         "BUCKET": bucket,
         "CATALOG_KEY": CATALOG_KEY,
-        "FALLBACK_KEY": FALLBACK_KEY,
         "API_KEY_PARAMETER": parameter,
         "API_KEY_HEADER": "X-Api-Key",
-        "FILTER_ARNS": json.dumps(filters),
-        "FILTER_PLACEHOLDERS": json.dumps(placeholders),
-        "FILTER_OPTIONAL_PLACEHOLDERS": json.dumps(optional),
+        "FILTERS": json.dumps(specs),
         "DEFAULT_FILTER": "exclude-interacted",
         "DEFAULT_LIMIT": "10",
-        "BACKEND_TIMEOUT_MS": "800",
+        "DEADLINE_MS": "1200",
         "CACHE_TTL_SECONDS": "300",
         "ITEM_URL_TEMPLATE": "https://shop.example.com/product/{id}",
     }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import logging
 import sys
 import threading
@@ -22,9 +21,9 @@ from chalice.test import Client
 from moto import mock_aws
 
 import app as app_module
-from chalicelib.backend import PersonalizeBackend
+from chalicelib.catalog_artifact import write_catalog_from_csv
 from chalicelib.runtime import Runtime, build_runtime, set_runtime
-from chalicelib.settings import Settings
+from chalicelib.settings import Settings, filter_spec
 from pipeline.config import load_dataset_schemas
 
 REPO = Path(__file__).resolve().parents[3]
@@ -36,19 +35,32 @@ CHALICE_DIR = REPO / "chalice_app"
 API_KEY = "test-key-0123456789"
 OLD_KEY = "old-key-rotating-out"
 BUCKET = "recs-bucket"
-CATALOG_KEY = "artifacts/catalog/items.csv"
-FALLBACK_KEY = "artifacts/fallback/popular.json"
+CATALOG_KEY = "artifacts/catalog/catalog.bin"
 PARAMETER = "/braze-recs/api-keys"
 CAMPAIGN = "arn:aws:personalize:us-east-1:123456789012:campaign/braze-recs-user-personalization"
 RELATED = "arn:aws:personalize:us-east-1:123456789012:campaign/braze-recs-similar-items"
-FILTERS = {
-    "exclude-in-category": "arn:aws:personalize:us-east-1:123456789012:filter/braze-recs-exclude-in-category",
-    "exclude-interacted": "arn:aws:personalize:us-east-1:123456789012:filter/braze-recs-exclude-interacted",
-    "in-category": "arn:aws:personalize:us-east-1:123456789012:filter/braze-recs-in-category",
+_FILTER_ARN = "arn:aws:personalize:us-east-1:123456789012:filter/braze-recs-"
+# name -> (expression, on_fallback)
+FILTER_SPECS = {
+    "exclude-in-category": ("EXCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($CATEGORY)", "popular"),
+    "exclude-interacted": ('EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")', "popular"),
+    "in-category": ("INCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($CATEGORY)", "popular"),
+    "under-price": ("INCLUDE ItemID WHERE Items.PRICE < $MAX_PRICE", "popular"),
+    "not-purchased-in-category": (
+        'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("Purchase") '
+        "| INCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($CATEGORY)",
+        "empty",
+    ),
 }
-# Items i1..i30 are in the catalog; "ghost*" ids are not.
+FILTERS = {name: f"{_FILTER_ARN}{name}" for name in FILTER_SPECS}
+# Items i1..i30 are in the catalog; "ghost*" ids are not. Every third item is in Garden, the rest in Home.
 CATALOG_IDS = [f"i{n}" for n in range(1, 31)]
+# Interaction counts: the popularity order of the catalog artifact (ghost-popular is not in the catalog).
 POPULAR = ["i30", "i29", "i28", "i27", "i26", "i25", "ghost-popular", "i24"]
+
+
+def category_of(item: str) -> str:
+    return "Garden" if int(item.lstrip("i") or 0) % 3 == 0 else "Home"
 
 
 def catalog_csv(ids: list[str], name_prefix: str = "Product") -> bytes:
@@ -59,7 +71,7 @@ def catalog_csv(ids: list[str], name_prefix: str = "Product") -> bytes:
         writer.writerow(
             [
                 item,
-                "Home",
+                category_of(item),
                 "",
                 f"{10 + n}.5",
                 1700000000,
@@ -72,6 +84,15 @@ def catalog_csv(ids: list[str], name_prefix: str = "Product") -> bytes:
     return out.getvalue().encode()
 
 
+def catalog_artifact(ids: list[str], popular: list[str] = POPULAR, name_prefix: str = "Product") -> bytes:
+    """The catalog artifact `make import` would write for these items and this popularity order."""
+    counts = {item: len(popular) - n for n, item in enumerate(popular)}
+    out = io.BytesIO()
+    text = catalog_csv(ids, name_prefix).decode()
+    write_catalog_from_csv(out, io.StringIO(text), load_dataset_schemas()["items"], counts)
+    return out.getvalue()
+
+
 def make_settings(**overrides: Any) -> Settings:
     base = Settings(
         campaign_arn=CAMPAIGN,
@@ -79,19 +100,15 @@ def make_settings(**overrides: Any) -> Settings:
         ranking_campaign_arn=CAMPAIGN,
         bucket=BUCKET,
         catalog_key=CATALOG_KEY,
-        fallback_key=FALLBACK_KEY,
         api_key_parameter=PARAMETER,
         api_key_header="X-Api-Key",
-        filter_arns=FILTERS,
-        filter_placeholders={
-            "exclude-interacted": (),
-            "in-category": ("CATEGORY",),
-            "exclude-in-category": ("CATEGORY",),
+        filters={
+            name: filter_spec(name, FILTERS[name], expression, on_fallback)
+            for name, (expression, on_fallback) in FILTER_SPECS.items()
         },
-        filter_optional_placeholders={"exclude-in-category": frozenset({"CATEGORY"})},
         default_filter="exclude-interacted",
         default_limit=10,
-        backend_timeout_ms=800,
+        deadline_ms=1200,
         cache_ttl_seconds=300,
         item_url_template="https://shop.example.com/product/{id}",
     )
@@ -100,13 +117,12 @@ def make_settings(**overrides: Any) -> Settings:
 
 @pytest.fixture
 def aws() -> Iterator[dict[str, Any]]:
-    """moto-backed S3 and SSM holding the catalog, the fallback list and the API keys."""
+    """moto-backed S3 and SSM holding the catalog artifact and the API keys."""
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1")
         ssm = boto3.client("ssm", region_name="us-east-1")
         s3.create_bucket(Bucket=BUCKET)
-        s3.put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=catalog_csv(CATALOG_IDS))
-        s3.put_object(Bucket=BUCKET, Key=FALLBACK_KEY, Body=json.dumps({"items": POPULAR}).encode())
+        s3.put_object(Bucket=BUCKET, Key=CATALOG_KEY, Body=catalog_artifact(CATALOG_IDS))
         ssm.put_parameter(Name=PARAMETER, Value=f"{API_KEY}, {OLD_KEY}", Type="SecureString")
         yield {"s3": s3, "ssm": ssm}
 
@@ -142,15 +158,11 @@ def personalize_client() -> Any:
 
 
 @pytest.fixture
-def api(aws: dict[str, Any]) -> Iterator[Api]:
+def api(aws: dict[str, Any], tmp_path: Path) -> Iterator[Api]:
     client = personalize_client()
     stubber = Stubber(client)
-    settings = make_settings()
     runtime = build_runtime(
-        settings,
-        backend=PersonalizeBackend(lambda: client, settings.backend_timeout_ms),
-        s3=aws["s3"],
-        ssm=aws["ssm"],
+        make_settings(), personalize=client, s3=aws["s3"], ssm=aws["ssm"], catalog_directory=str(tmp_path)
     )
     set_runtime(runtime)
     with stubber, Client(app_module.app, stage_name="local", project_dir=str(CHALICE_DIR)) as test_client:
@@ -185,7 +197,6 @@ def k() -> SimpleNamespace:
         OLD_KEY=OLD_KEY,
         BUCKET=BUCKET,
         CATALOG_KEY=CATALOG_KEY,
-        FALLBACK_KEY=FALLBACK_KEY,
         PARAMETER=PARAMETER,
         CAMPAIGN=CAMPAIGN,
         RELATED=RELATED,
@@ -195,6 +206,8 @@ def k() -> SimpleNamespace:
         CHALICE_DIR=CHALICE_DIR,
         REPO=REPO,
         catalog_csv=catalog_csv,
+        catalog_artifact=catalog_artifact,
+        category_of=category_of,
         make_settings=make_settings,
         personalize_client=personalize_client,
         BlockingClient=BlockingClient,

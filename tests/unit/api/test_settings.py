@@ -8,15 +8,9 @@ from pathlib import Path
 import pytest
 
 from chalicelib.errors import SettingsError
-from chalicelib.settings import (
-    Settings,
-    filter_placeholders,
-    optional_placeholders,
-    render_chalice_config,
-    render_chalice_stage,
-    render_environment,
-)
+from chalicelib.settings import Settings, filter_spec
 from pipeline.config import load_config
+from pipeline.lifecycle.api_settings import render_chalice_config, render_chalice_stage, render_environment
 
 ARN = "arn:aws:personalize:eu-west-1:123456789012"
 TF_OUTPUTS = {
@@ -45,16 +39,18 @@ def test_renders_every_setting_the_api_reads_from_the_shipped_config() -> None:
     )
     assert env["RELATED_CAMPAIGN_ARN"].endswith(":campaign/braze-recs-similar-items")
     assert env["RANKING_CAMPAIGN_ARN"].endswith(":campaign/braze-recs-ranking")
-    assert env["FALLBACK_KEY"] == "artifacts/fallback/popular.json"
-    assert env["CATALOG_KEY"] == "artifacts/catalog/items.csv"
+    assert env["CATALOG_KEY"] == "artifacts/catalog/catalog.bin"
     assert env["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
-    assert set(json.loads(env["FILTER_ARNS"])) == {"exclude-interacted", "exclude-purchased", "in-category"}
-    assert json.loads(env["FILTER_PLACEHOLDERS"])["in-category"] == ["CATEGORY"]
+    filters = json.loads(env["FILTERS"])
+    assert set(filters) == {"exclude-interacted", "exclude-purchased", "in-category"}
+    assert filters["exclude-purchased"]["on_fallback"] == "empty"
     settings = Settings.from_env(env)
     assert settings.default_filter == "exclude-interacted"
-    assert settings.backend_timeout_ms == 800
+    assert settings.deadline_ms == 1200
     assert settings.cache_ttl_seconds == 300
-    assert settings.filter_placeholders["in-category"] == ("CATEGORY",)
+    assert settings.degraded_cache_seconds == 30
+    assert settings.filters["in-category"].placeholders == ("CATEGORY",)
+    assert settings.filters["in-category"].arn == f"{ARN}:filter/braze-recs-in-category"
     assert settings.ranking_campaign_arn == env["RANKING_CAMPAIGN_ARN"]
     assert all(isinstance(v, str) for v in env.values())
 
@@ -86,10 +82,19 @@ def test_rejects_outputs_without_the_configured_campaign_and_says_to_apply() -> 
     ("change", "variable"),
     [
         ({"CAMPAIGN_ARN": ""}, "CAMPAIGN_ARN"),
-        ({"BACKEND_TIMEOUT_MS": "fast"}, "BACKEND_TIMEOUT_MS"),
-        ({"BACKEND_TIMEOUT_MS": "5000"}, "BACKEND_TIMEOUT_MS"),
-        ({"FILTER_ARNS": "[1]"}, "FILTER_ARNS"),
-        ({"FILTER_ARNS": "{nope"}, "FILTER_ARNS"),
+        ({"DEADLINE_MS": "fast"}, "DEADLINE_MS"),
+        ({"DEADLINE_MS": "5000"}, "DEADLINE_MS"),
+        ({"DEGRADED_CACHE_SECONDS": "60"}, "DEGRADED_CACHE_SECONDS"),
+        ({"FILTERS": "[1]"}, "FILTERS"),
+        ({"FILTERS": "{nope"}, "FILTERS"),
+        ({"FILTERS": '{"f": {"arn": "a", "expression": "INCLUDE ItemID"}}'}, "FILTERS[f]"),
+        (
+            {
+                "FILTERS": '{"f": {"arn": "a", "expression": "EXCLUDE ItemID WHERE Items.X IN (\\"a\\")", '
+                '"on_fallback": "maybe"}}'
+            },
+            "FILTERS[f].on_fallback",
+        ),
         ({"DEFAULT_FILTER": "missing"}, "DEFAULT_FILTER"),
     ],
 )
@@ -100,22 +105,31 @@ def test_names_the_environment_variable_that_is_wrong(change: dict[str, str], va
     assert info.value.variable == variable
 
 
-def test_finds_placeholders_in_filter_expressions() -> None:
+def test_finds_placeholders_with_the_filter_grammar() -> None:
     expression = (
         "INCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($CATEGORY) AND Items.PRICE < $MAX_PRICE"
         " OR Items.X IN ($CATEGORY)"
     )
-    assert filter_placeholders(expression) == ["CATEGORY", "MAX_PRICE"]
-    assert filter_placeholders('EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")') == []
+    assert filter_spec("f", "arn", expression).placeholders == ("CATEGORY", "MAX_PRICE")
+    assert filter_spec("f", "arn", 'EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("*")').placeholders == ()
 
 
 def test_placeholders_only_in_exclude_parts_are_optional() -> None:
     expression = (
         "EXCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($SKIP) | "
-        "INCLUDE ItemID WHERE Items.CATEGORY_L2 IN ($KEEP) AND Items.CATEGORY_L1 NOT IN ($SKIP2)"
+        "INCLUDE ItemID WHERE Items.CATEGORY_L2 IN ($KEEP) AND Items.PRICE < $MAX"
     )
-    assert optional_placeholders(expression) == ["SKIP"]
-    assert optional_placeholders("INCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($CATEGORY)") == []
+    assert filter_spec("f", "arn", expression).optional_placeholders == frozenset({"SKIP"})
+    included = filter_spec("f", "arn", "INCLUDE ItemID WHERE Items.CATEGORY_L1 IN ($CATEGORY)")
+    assert included.optional_placeholders == frozenset()
+
+
+def test_the_ranking_campaign_has_no_default() -> None:
+    config = load_config()
+    config["api"].pop("ranking_campaign")
+    env = render_environment(TF_OUTPUTS, config)
+    assert env["RANKING_CAMPAIGN_ARN"] == ""
+    assert Settings.from_env(env).ranking_campaign_arn == ""
 
 
 def test_a_missing_terraform_output_is_named() -> None:
@@ -123,6 +137,23 @@ def test_a_missing_terraform_output_is_named() -> None:
     with pytest.raises(SettingsError) as info:
         render_environment(outputs, load_config())
     assert info.value.variable == "bucket_name"
+
+
+def test_deploy_packages_the_rules_package_into_the_lambda_vendor_folder(tmp_path: Path) -> None:
+    from pipeline.lifecycle.api_server import package_rules
+
+    copied = package_rules(tmp_path)
+    assert copied == tmp_path / "vendor" / "personalize_rules"
+    assert (copied / "filter_expression.py").is_file() and (copied / "item_filter.py").is_file()
+    assert not list(copied.rglob("__pycache__"))
+
+
+def test_the_lambda_code_never_imports_the_pipeline_nor_ships_test_code() -> None:
+    chalicelib = Path(__file__).resolve().parents[3] / "chalice_app"
+    for source in chalicelib.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        assert "import pipeline" not in text and "from pipeline" not in text, source
+    assert not (chalicelib / "chalicelib" / "contract.py").exists()
 
 
 def test_the_deploy_config_names_the_app_after_the_project_and_fills_the_stage() -> None:

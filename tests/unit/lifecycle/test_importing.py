@@ -128,3 +128,45 @@ def test_re_importing_the_same_file_starts_no_new_job(stubbed: Any, interactions
     ]
     assert results[0].rows == len((interactions_only / "interactions.csv").read_text().splitlines()) - 1
     stubbed.personalize.assert_no_pending_responses()
+
+
+def test_a_full_import_writes_the_api_catalog_in_popularity_order(sample_dir: Path, tmp_path: Path) -> None:
+    import csv
+    import io
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from chalicelib.catalog_artifact import open_catalog
+    from pipeline.config import load_config
+    from pipeline.lifecycle.context import Progress
+    from pipeline.lifecycle.importing import write_catalog
+
+    uploaded: dict[str, Any] = {}
+
+    class CapturingS3:
+        def upload_file(self, path: str, bucket: str, key: str, **kwargs: Any) -> None:
+            copy = tmp_path / "uploaded.bin"
+            copy.write_bytes(Path(path).read_bytes())
+            uploaded.update(bucket=bucket, key=key, path=copy, extra=kwargs["ExtraArgs"])
+
+    ctx: Any = SimpleNamespace(
+        config=load_config(),
+        outputs={"kms_key_arn": "arn:aws:kms:us-east-1:123456789012:key/abc"},
+        s3=CapturingS3(),
+        bucket="braze-recs-data",
+        progress=Progress(io.StringIO()),
+    )
+    uri = write_catalog(ctx, sample_dir / "items.csv", sample_dir / "interactions.csv")
+    assert uri == "s3://braze-recs-data/artifacts/catalog/catalog.bin"
+    assert uploaded["extra"]["ServerSideEncryption"] == "aws:kms"
+    with (sample_dir / "interactions.csv").open(newline="") as handle:
+        counts = Counter(row["ITEM_ID"] for row in csv.DictReader(handle))
+    with (sample_dir / "items.csv").open(newline="") as handle:
+        items = {row["ITEM_ID"]: row for row in csv.DictReader(handle)}
+    catalog = open_catalog(uploaded["path"])
+    assert len(catalog) == len(items)
+    order = [row["ITEM_ID"] for _, row in catalog.in_popularity_order()]
+    assert [counts[i] for i in order] == sorted((counts[i] for i in items), reverse=True)
+    some = next(iter(items))
+    assert catalog.get(some)["NAME"] == items[some]["NAME"]  # type: ignore[index]
+    catalog.close()

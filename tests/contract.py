@@ -1,4 +1,4 @@
-"""Check a real response against schemas/openapi.yaml (for tests and the demo; not on the request path).
+"""Check a real response against schemas/openapi.yaml (tests only: it does not ship in the Lambda).
 
 openapi-core is not a dependency: the document is OpenAPI 3.1, whose schemas are JSON Schema 2020-12,
 so jsonschema validates bodies directly once response-level `$ref`s are followed.
