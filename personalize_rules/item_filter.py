@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from personalize_rules.errors import RulesError
 from personalize_rules.filter_expression import (
     Clause,
     Condition,
@@ -33,13 +34,12 @@ Row = Callable[[str], str | None]  # the raw text of a column of one catalog row
 _Cond = Callable[[Row], bool]
 
 
-class ItemFilterValuesError(ValueError):
+class ItemFilterValuesError(RulesError, ValueError):
     """A placeholder value does not fit its condition (a number expected, one value expected)."""
 
     def __init__(self, placeholder: str, why: str) -> None:
-        super().__init__(f"${placeholder}: {why}")
+        super().__init__(f"${placeholder}", why)
         self.placeholder = placeholder
-        self.why = why
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,18 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from chalicelib.errors import ApiBaseError
+
 __all__ = ["Deadline", "DeadlineExceededError", "SingleFlight", "WorkerPool", "wait"]
 
 T = TypeVar("T")
 
 
-class DeadlineExceededError(TimeoutError):
+class DeadlineExceededError(ApiBaseError, TimeoutError):
     """The request's deadline passed before `what` answered."""
 
     def __init__(self, what: str, budget_s: float) -> None:
-        super().__init__(f"{what}: no answer within the request's remaining {budget_s * 1000:.0f} ms")
+        super().__init__(what, f"no answer within the request's remaining {budget_s * 1000:.0f} ms")
         self.what = what
         self.budget_s = budget_s
 

@@ -20,19 +20,19 @@ from typing import Any
 
 import requests
 
+from pipeline.errors import PipelineError
+
 __all__ = ["BrazeClient", "BrazeRequestError", "ClientStats", "client_for"]
 
 MAX_TRACK_OBJECTS = 75  # /users/track: 75 attribute objects per request (Braze "API rate limits")
 MAX_DELETE_IDS = 50  # /users/delete: 50 external_ids per request (Braze "Delete users")
 
 
-class BrazeRequestError(Exception):
+class BrazeRequestError(PipelineError):
     """Braze refused a request, or kept failing; says which endpoint, why and what to do."""
 
     def __init__(self, where: str, why: str, hint: str = "") -> None:
-        super().__init__(f"{where}: {why}" + (f" ({hint})" if hint else ""))
-        self.where = where
-        self.why = why
+        super().__init__(where, why, message=f"{where}: {why}" + (f" ({hint})" if hint else ""))
 
 
 @dataclass

@@ -37,6 +37,7 @@ from botocore.exceptions import ClientError
 
 from pipeline.currents.layout import CurrentsLayoutError, parse_key
 from pipeline.currents.mapping import DELETE_EVENT_TYPE, BridgeEvent, EventRule, rules_from_config
+from pipeline.errors import PipelineError
 from pipeline.lifecycle.context import Progress
 from pipeline.lifecycle.events import MAX_EVENTS_PER_CALL, Event, EventsResult, send_events
 
@@ -108,8 +109,11 @@ class SyncResult:
         )
 
 
-class _UnreadableError(Exception):
+class _UnreadableError(PipelineError):
     """A Currents file we cannot read: the reason goes beside it in quarantine."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__("currents file", why, message=why)
 
 
 def bulk_csv(events: Iterable[BridgeEvent]) -> bytes:

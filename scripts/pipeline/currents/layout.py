@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from pipeline.errors import PipelineError
+
 __all__ = ["CurrentsKey", "CurrentsLayoutError", "build_key", "parse_key"]
 
 _EVENT_TYPE = re.compile(r"(?:^|/)event_type=([^/]+)/")
@@ -19,13 +21,12 @@ _DATE = re.compile(r"(?:^|/)date=(\d{4}-\d{2}-\d{2}-\d{2})/")
 _INTEGRATION = re.compile(r"(?:^|/)dataexport\.([^./]+)\.([^./]+)\.integration\.([^/+]+)/")
 
 
-class CurrentsLayoutError(Exception):
+class CurrentsLayoutError(PipelineError):
     """An object key that is not a Currents Avro file; says which key and why."""
 
     def __init__(self, key: str, why: str) -> None:
-        super().__init__(f"{key}: {why}")
+        super().__init__(key, why)
         self.key = key
-        self.why = why
 
 
 @dataclass(frozen=True)

@@ -13,16 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from pipeline.errors import PipelineError
+
 __all__ = ["DELETE_EVENT_TYPE", "BridgeEvent", "EventRule", "MappingError", "rules_from_config"]
 
 DELETE_EVENT_TYPE = "users.UserDeleteRequest"
 
 
-class MappingError(Exception):
+class MappingError(PipelineError):
     """A `currents.events` entry that cannot work; says which and why."""
 
     def __init__(self, where: str, why: str) -> None:
-        super().__init__(f"currents.events.{where}: {why}")
+        super().__init__(f"currents.events.{where}", why)
 
 
 @dataclass(frozen=True)

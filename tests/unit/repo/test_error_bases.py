@@ -1,5 +1,5 @@
 """One error base per package: every exception class defined in pipeline, local_stack and
-personalize_rules derives from its package's base, which carries `where` and `why`."""
+personalize_rules and chalicelib derives from its package's base, which carries `where` and `why`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.errors import ApiBaseError
 from local_stack.errors import LocalStackError
 from personalize_rules.errors import RulesError
 from pipeline.errors import PipelineError
@@ -18,6 +19,7 @@ BASES: dict[str, type[Exception]] = {
     "pipeline": PipelineError,
     "local_stack": LocalStackError,
     "personalize_rules": RulesError,
+    "chalicelib": ApiBaseError,
 }
 # Not domain errors, or not ours to rebase.
 EXEMPT = {
@@ -25,6 +27,7 @@ EXEMPT = {
     "local_stack.personalize.cloudformation.PersonalizeCfnError",
     # A private signal between two functions of the filter evaluator, never raised to a caller.
     "local_stack.personalize.filtering._Missing",
+    "personalize_rules.item_filter._Missing",
 }
 # The validator is being rebuilt elsewhere; its errors take PipelineError at that merge.
 PENDING_PACKAGES = ("pipeline.validation.",)
