@@ -1,0 +1,716 @@
+"""Check a Personalize dataset CSV file against its schema and Personalize's data rules, with DuckDB.
+
+Every rule is written once, as a SQL condition over a row (`_value_rules`) or an aggregate over the file;
+the same condition counts the rule's occurrences and then, only when it fired, finds its first examples.
+DuckDB parses the CSV (all columns as text, so that our number grammar, not DuckDB's lenient casts, judges
+a value); rows it can't parse (wrong column count, an unclosed quote, bad UTF-8) land in its rejects table
+with their line. Aggregates (per-user counts, distinct items, references to the other files, duplicate
+IDs) are SQL GROUP BYs that spill to disk past the memory limit, so files larger than memory work; the
+exact-duplicate count sorts one 64-bit hash per row (8 bytes a row). The file's SHA-256 is computed by a
+thread reading the same bytes while DuckDB works (the digest the import's content-addressed key needs).
+
+Records are numbered in file order (`WITH ORDINALITY`). A problem's physical line comes from that number:
+directly when every record is one line (the line breaks counted while hashing say so), otherwise by a
+replay of the file's records that stops at the last record with a problem.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from personalize_rules.avro_types import SQL_TYPES
+from personalize_rules.csv_header import read_header
+from personalize_rules.dataset_report import Problem, ProblemCollector, Severity, shorten
+from personalize_rules.dataset_schemas import FieldSpec, field_specs
+
+__all__ = ["LIMITS", "DatasetFileError", "FileCheck", "FileChecker"]
+
+LIMITS: dict[str, int | float] = {
+    "id_chars": 256,
+    "categorical_chars": 1000,
+    "string_chars": 1000,  # non-categorical strings in Items (service quota)
+    "textual_chars": 20000,
+    "min_interactions": 1000,
+    "min_users_with_2": 25,
+    "min_share_users_with_2": 0.01,
+    "min_import_records": 1000,
+    "max_event_types_plus_metadata": 10,
+}
+MEMORY_LIMIT = "1GB"  # DuckDB spills its aggregates to a temporary directory past this
+_FUTURE_SLACK_SECONDS = 366 * 86400
+_INTERACTION_RESERVED = {
+    "USER_ID", "ITEM_ID", "TIMESTAMP", "IMPRESSION", "RECOMMENDATION_ID", "EVENT_ATTRIBUTION_SOURCE",
+}  # fmt: skip
+# The number grammar of a CSV value (what the Avro types accept as text); DuckDB's own casts also take
+# "1.5" as a long, "1_000", "0x10" and spaces, which Personalize's import does not document.
+_WHOLE = "[+-]?[0-9]+"
+_DECIMAL = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_GRAMMAR = {"int": _WHOLE, "long": _WHOLE, "float": _DECIMAL, "double": _DECIMAL}
+_FIX_TYPE = {
+    "int": "write a whole number between -2147483648 and 2147483647",
+    "long": "write a whole number (Unix epoch seconds for timestamps)",
+    "float": "write a decimal number with a dot, e.g. 12.5",
+    "double": "write a decimal number with a dot, e.g. 12.5",
+    "boolean": "write true or false",
+}
+_COLUMNS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+_HASH_BLOCK = 4 << 20
+_BACKSLASH_QUOTE = re.compile(r'\\"')
+
+
+class DatasetFileError(OSError):
+    """A dataset file can't be read at all; says which and why."""
+
+    def __init__(self, where: str, why: str) -> None:
+        super().__init__(f"{where}: {why}")
+        self.where = where
+        self.why = why
+
+
+@dataclass
+class FileCheck:
+    """What checking one file found besides its problems: rows, summary, digest, and (when asked) the
+    typed table; `ids` names the SQL table of its IDs that the interactions file is checked against."""
+
+    name: str
+    dataset_type: str
+    rows: int = 0
+    readable: bool = False
+    summary: dict[str, Any] = field(default_factory=dict)
+    sha256: str | None = None
+    table: pa.Table | None = None
+    ids: str | None = None
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One row rule: the SQL condition a row breaks it by, and what the report says."""
+
+    rule: str
+    spec: FieldSpec
+    index: int
+    where: str
+    message: str
+    fix: str
+    shows_value: bool = True
+    severity: Severity = "error"
+
+
+_Repeat = tuple[int, int, str, Severity, int | None, str | None, Callable[[int | None], tuple[str, str]]]
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _typed(name: str) -> str:
+    return _q(f"#typed {name}")
+
+
+def _length_limit(dataset_type: str, spec: FieldSpec) -> tuple[int, str] | None:
+    """A string column's length limit in characters (per |-separated value when categorical) and rule."""
+    if spec.is_id:
+        return int(LIMITS["id_chars"]), "id_too_long"
+    if spec.textual:
+        return int(LIMITS["textual_chars"]), "textual_too_long"
+    if spec.categorical:
+        return int(LIMITS["categorical_chars"]), "categorical_too_long"
+    if dataset_type == "items":
+        return int(LIMITS["string_chars"]), "string_too_long"
+    return None
+
+
+def _typed_sql(spec: FieldSpec) -> str:
+    """The column's value as its Avro type, NULL when the text isn't one (an invalid_<type> problem)."""
+    raw = _q(spec.name)
+    if spec.avro_type == "string":
+        return raw
+    if spec.avro_type == "boolean":
+        return f"CASE WHEN lower({raw}) IN ('true', 'false') THEN lower({raw}) = 'true' END"
+    grammar = _literal(_GRAMMAR[spec.avro_type])
+    cast = f"TRY_CAST({raw} AS {SQL_TYPES[spec.avro_type]})"
+    return f"CASE WHEN regexp_full_match({raw}, {grammar}) THEN {cast} END"
+
+
+def _value_rules(dataset_type: str, specs: list[FieldSpec], future_limit: int) -> list[_Rule]:
+    """Every rule a single value can break, as SQL over the raw text and the typed value."""
+    rules: list[_Rule] = []
+    for i, spec in enumerate(specs):
+        raw, typed = _q(spec.name), _typed(spec.name)
+        if not spec.nullable:
+            fix = f"give every record a {spec.name}" + (" (1-256 characters)" if spec.is_id else "")
+            rules.append(
+                _Rule("missing_value", spec, i, f"{raw} IS NULL", "required value is empty", fix, False)
+            )
+        if spec.avro_type != "string":
+            rules.append(
+                _Rule(f"invalid_{spec.avro_type}", spec, i, f"{raw} IS NOT NULL AND {typed} IS NULL",
+                      f"not a valid {spec.avro_type}", _FIX_TYPE[spec.avro_type])
+            )  # fmt: skip
+        else:
+            limit_rule = _length_limit(dataset_type, spec)
+            if limit_rule is not None:
+                limit, rule = limit_rule
+                longest = (
+                    f"list_max(list_transform(string_split({raw}, '|'), lambda v: length(v)))"
+                    if spec.categorical
+                    else f"length({raw})"
+                )
+                what = "each |-separated value" if spec.categorical else "the value"
+                rules.append(
+                    _Rule(
+                        rule, spec, i, f"strlen({raw}) > {limit} AND {longest} > {limit}",
+                        f"{what} is longer than {limit:,} characters",
+                        f"shorten {spec.name} to at most {limit:,} characters"
+                        + (" per |-separated value" if spec.categorical else ""),
+                    )
+                )  # fmt: skip
+        if spec.is_timestamp:
+            late = f"{typed} > {future_limit}"
+            ms = f"({late} AND {typed} // 1000 BETWEEN 100000000 AND {future_limit})"
+            us = f"({late} AND NOT {ms} AND {typed} // 1000000 BETWEEN 100000000 AND {future_limit})"
+            rules += [
+                _Rule("timestamp_negative", spec, i, f"{typed} < 0", "negative Unix time",
+                      "use Unix epoch seconds (>= 0)"),
+                _Rule("timestamp_in_milliseconds", spec, i, ms, "looks like milliseconds: divide by 1000",
+                      "write Unix epoch seconds: divide the value by 1000"),
+                _Rule("timestamp_in_microseconds", spec, i, us,
+                      "looks like microseconds: divide by 1,000,000",
+                      "write Unix epoch seconds: divide the value by 1,000,000"),
+                _Rule("timestamp_in_future", spec, i, f"({late} AND NOT {ms} AND NOT {us})",
+                      f"far in the future (after {_iso(future_limit)})",
+                      "write Unix epoch seconds of when the event happened"),
+            ]  # fmt: skip
+    return rules
+
+
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+class _Bytes:
+    """The file's SHA-256 and line breaks, read by a thread beside DuckDB's reads of the same file."""
+
+    def __init__(self, path: Path, data_offset: int) -> None:
+        self.digest = hashlib.sha256()
+        self.newlines = self.returns = 0
+        self.last = b""
+        self._offset = data_offset
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._read, args=(path,), name="dataset-hash", daemon=True)
+        self._thread.start()
+
+    def _read(self, path: Path) -> None:
+        try:
+            with path.open("rb") as fh:
+                head = fh.read(self._offset)
+                self.digest.update(head)
+                while block := fh.read(_HASH_BLOCK):
+                    self.digest.update(block)  # releases the GIL: runs beside DuckDB's threads
+                    self.newlines += block.count(b"\n")
+                    self.returns += block.count(b"\r")
+                    self.last = block[-1:]
+        except OSError as exc:
+            self._error = exc
+
+    def result(self) -> _Bytes:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self
+
+
+class FileChecker:
+    """Checks dataset files on one DuckDB connection (so the interactions file can be checked against the
+    users' and items' IDs); close it when done."""
+
+    def __init__(self, collector: ProblemCollector, *, now: float | None = None) -> None:
+        self.collector = collector
+        self.future_limit = int((now if now is not None else time.time()) + _FUTURE_SLACK_SECONDS)
+        self._spill = tempfile.TemporaryDirectory(prefix="dataset-check-")
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        self.db = duckdb.connect(
+            config={
+                "memory_limit": MEMORY_LIMIT,
+                "temp_directory": self._spill.name,
+                "threads": threads,
+                "preserve_insertion_order": True,
+            }
+        )
+        self._files = 0
+
+    def close(self) -> None:
+        self.db.close()
+        self._spill.cleanup()
+
+    def __enter__(self) -> FileChecker:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def check(
+        self,
+        dataset_type: str,
+        path: Path,
+        schema: Mapping[str, Any],
+        *,
+        name: str | None = None,
+        event_type: str | None = None,
+        check_minimums: bool = True,
+        references: Mapping[str, FileCheck] | None = None,
+        keep_table: bool = False,
+    ) -> FileCheck:
+        """Check one local CSV file; problems go to the collector. `references` maps USER_ID / ITEM_ID
+        to the users / items file's check; `keep_table` parses the file once into memory and returns the
+        typed table (when the file has no error)."""
+        self._files += 1
+        run = _FileRun(self, dataset_type, path, schema, name or path.name, self._files)
+        return run.check(event_type, check_minimums, references or {}, keep_table)
+
+
+class _FileRun:
+    """One file's check: the SQL over it and what the collector gets."""
+
+    def __init__(
+        self, owner: FileChecker, dataset_type: str, path: Path, schema: Mapping[str, Any], file: str, n: int
+    ) -> None:
+        self.db = owner.db
+        self.main = owner.collector
+        self.c = ProblemCollector(owner.collector.max_examples)
+        self.dataset_type = dataset_type
+        self.path = path
+        self.file = file
+        self.specs = field_specs(dataset_type, schema)
+        self.names = [s.name for s in self.specs]
+        self.future_limit = owner.future_limit
+        self.rules = _value_rules(dataset_type, self.specs, self.future_limit)
+        self.view = f"f{n}_rows"
+        self.rejects = f"f{n}_rejects"
+        self.prefix = f"f{n}_"
+        self.result = FileCheck(file, dataset_type)
+        # repeated records found by SQL: (record, record it repeats, rule, severity, column, field, text)
+        self._repeats: list[_Repeat] = []
+
+    # ------------------------------------------------------------------------------------------ driver
+    def check(
+        self, event_type: str | None, check_minimums: bool, references: Mapping[str, FileCheck], keep: bool
+    ) -> FileCheck:
+        try:
+            with self.path.open("rb") as raw:
+                header = read_header(raw, self.file, self.names)
+        except OSError as exc:
+            raise DatasetFileError(str(self.path), exc.strerror or str(exc)) from exc
+        for problem in header.problems:
+            self.main.add(problem)
+        if not header.ok:
+            return self.result
+        self.result.readable = True
+        self.line_endings = header.line_endings
+        hashing = _Bytes(self.path, header.data_offset)
+        self._define_view(header.line_endings, keep)
+        info: dict[str, Any] = {}
+        self._check_values(info, event_type)
+        rejected = self._check_rejects()
+        if self.dataset_type == "interactions":
+            self._check_interactions(info, event_type, references, check_minimums)
+        else:
+            self._check_ids(info)
+        self.result.summary = {"rows": self.result.rows, "line_endings": header.line_endings} | info
+        self.result.sha256 = hashing.result().digest.hexdigest()
+        self._place_lines(hashing, rejected)
+        if keep and not self.c.has_errors():
+            typed = ", ".join(f"{_typed(n)} AS {_q(n)}" for n in self.names)
+            ordered = f"SELECT {typed} FROM {self.view} ORDER BY {_q('#rec')}"
+            self.result.table = self.db.execute(ordered).to_arrow_table()
+        self.main.merge(self.c)
+        return self.result
+
+    def _define_view(self, line_endings: str, keep: bool) -> None:
+        """The file as rows: the record number, every column as text and as its type. Without `keep`
+        every query reads the file again (bounded memory); with it the file is parsed once into memory."""
+        columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in self.names) + "}"
+        new_line = ", new_line = '\\r'" if line_endings == "CR" else ""
+        source = (
+            f"read_csv({_literal(str(self.path))}, header = true, auto_detect = false, delim = ',', "
+            f"quote = '\"', escape = '\"', columns = {columns}, store_rejects = true, "
+            f"rejects_table = {_literal(self.rejects)}, "
+            f"rejects_scan = {_literal(self.prefix + 'scan')}, max_line_size = 33554432{new_line}) "
+            "WITH ORDINALITY"
+        )
+        typed = ", ".join(f"{_typed_sql(s)} AS {_typed(s.name)}" for s in self.specs)
+        raw = ", ".join(_q(n) for n in self.names)
+        select = f"SELECT ordinality AS {_q('#rec')}, {raw}, {typed} FROM {source}"
+        if keep:
+            self.db.execute(f"CREATE OR REPLACE TEMP TABLE {self.view} AS {select}")
+        else:
+            self.db.execute(f"CREATE OR REPLACE TEMP VIEW {self.view} AS {select}")
+
+    # ------------------------------------------------------------------------------------------ values
+    def _check_values(self, info: dict[str, Any], event_type: str | None) -> None:
+        """One pass: every row rule's count (per event type for interactions) and the time range."""
+        counts = [f"count(*) FILTER (WHERE {r.where})" for r in self.rules]
+        group = "EVENT_TYPE" in self.names and self.dataset_type == "interactions"
+        time_range = "TIMESTAMP" in self.names and self.dataset_type == "interactions"
+        ts = _typed("TIMESTAMP")
+        plausible = f"{ts} BETWEEN 0 AND {self.future_limit}"
+        extra = [f"min({ts}) FILTER (WHERE {plausible})", f"max({ts}) FILTER (WHERE {plausible})"]
+        select = ", ".join(
+            [_q("EVENT_TYPE") if group else "NULL", "count(*)", *counts, *(extra if time_range else [])]
+        )
+        rows = self.db.execute(
+            f"SELECT {select} FROM {self.view}" + (f" GROUP BY {_q('EVENT_TYPE')}" if group else "")
+        ).fetchall()
+        totals = [sum(int(r[2 + k]) for r in rows) for k in range(len(self.rules))]
+        self.result.rows = sum(int(r[1]) for r in rows)
+        if group:
+            events = {(r[0] or ""): int(r[1]) for r in rows if r[1]}
+            info["event_types"] = dict(sorted(events.items(), key=lambda kv: -kv[1]))
+        if time_range:
+            lows = [r[-2] for r in rows if r[-2] is not None]
+            highs = [r[-1] for r in rows if r[-1] is not None]
+            if lows and highs:
+                lo, hi = int(min(lows)), int(max(highs))
+                info["time_range"] = {"min": lo, "max": hi, "from": _iso(lo), "to": _iso(hi)}
+        for rule, count in zip(self.rules, totals, strict=True):
+            if not count:
+                continue
+            self.c.tally(self.file, rule.rule, rule.severity, count)
+            room = self.c.room(self.file, rule.rule)
+            if room <= 0:
+                continue
+            examples = self.db.execute(
+                f"SELECT {_q('#rec')}, {_q(rule.spec.name)} FROM {self.view} WHERE {rule.where} "
+                f"ORDER BY {_q('#rec')} LIMIT {room}"
+            ).fetchall()
+            for rec, value in examples:
+                self.c.example(
+                    Problem(self.file, None, rule.index + 1, rule.spec.name, rule.rule,
+                            shorten(value) if rule.shows_value else None, rule.message, rule.fix,
+                            rule.severity),
+                    int(rec) - 1,
+                )  # fmt: skip
+
+    # ------------------------------------------------------------------------------------------ rejects
+    def _check_rejects(self) -> list[int]:
+        """Rows DuckDB couldn't parse: every one counted, the first few kept. Returns their logical
+        lines (DuckDB numbers records, a record being one line however many it spans)."""
+        rows = self.db.execute(
+            f"SELECT line, column_idx, column_name, error_type::VARCHAR, csv_line, error_message "
+            f"FROM {self.rejects} ORDER BY line"
+        ).fetchall()
+        ncols = len(self.names)
+        lines: list[int] = []
+        for line, column_idx, column_name, error_type, text, message in rows:
+            lines.append(int(line))
+            if error_type in ("MISSING COLUMNS", "TOO MANY COLUMNS"):
+                match = _COLUMNS.search(message or "")
+                expected, actual = (int(match[1]), int(match[2])) if match else (ncols, int(column_idx))
+                problem = Problem(
+                    self.file, None, expected + 1 if actual > expected else actual + 1, None,
+                    "wrong_column_count", shorten(text), f"{actual} columns, expected {expected}",
+                    f'quote values containing commas with "..." and give every record {ncols} columns',
+                )  # fmt: skip
+            elif error_type == "INVALID ENCODING":
+                problem = Problem(
+                    self.file, None, int(column_idx), column_name, "not_utf8", shorten(text),
+                    "value is not valid UTF-8", "save the file as UTF-8 (not Latin-1/Windows-1252)",
+                )  # fmt: skip
+            elif error_type == "UNQUOTED VALUE" and _BACKSLASH_QUOTE.search(text or ""):
+                # written with backslash escapes, which RFC 4180 CSV (what Personalize reads) doesn't
+                # have: the quote ends the value early
+                problem = Problem(
+                    self.file, None, int(column_idx), column_name, "csv_escaping", shorten(text),
+                    'a quote escaped with a backslash (\\"): CSV doubles a quote inside a quoted value '
+                    "instead",
+                    'write "" for a quote inside a quoted value, e.g. "say ""hi"""',
+                )  # fmt: skip
+            elif error_type == "UNQUOTED VALUE":
+                problem = Problem(
+                    self.file, None, None, None, "csv_syntax", shorten(text),
+                    'a quoted field is never closed (odd number of ")',
+                    'close the quote, or double quotes inside a quoted value ("")',
+                )  # fmt: skip
+            else:
+                problem = Problem(
+                    self.file, None, None, None, "csv_syntax", shorten(text),
+                    f"the CSV can't be parsed: {message}",
+                    'quote fields holding commas, quotes or line breaks with "..." and double inner quotes '
+                    '("")',
+                )  # fmt: skip
+            self.c.tally(self.file, problem.rule, "error", 1)
+            self.c.example(problem, -int(line))  # a negative record: a logical line, placed later
+        return lines
+
+    # ------------------------------------------------------------------------------------------ aggregates
+    def _check_interactions(
+        self,
+        info: dict[str, Any],
+        event_type: str | None,
+        references: Mapping[str, FileCheck],
+        check_minimums: bool,
+    ) -> None:
+        users, items = _q(self.prefix + "users"), _q(self.prefix + "items")
+        kept = f"{_q('EVENT_TYPE')} = {_literal(event_type)}" if event_type is not None else "true"
+        rec = _q("#rec")
+        self.db.execute(
+            f"CREATE OR REPLACE TEMP TABLE {users} AS SELECT {_q('USER_ID')} AS id, count(*) AS c, "
+            f"count(*) FILTER (WHERE {kept}) AS kept, min({rec}) AS first "
+            f"FROM {self.view} WHERE {_q('USER_ID')} IS NOT NULL GROUP BY ALL"
+        )
+        self.db.execute(
+            f"CREATE OR REPLACE TEMP TABLE {items} AS SELECT {_q('ITEM_ID')} AS id, count(*) AS c, "
+            f"min({rec}) AS first FROM {self.view} WHERE {_q('ITEM_ID')} IS NOT NULL GROUP BY ALL"
+        )
+        info["distinct_users"] = self._scalar(f"SELECT count(*) FROM {users}")
+        info["distinct_items"] = self._scalar(f"SELECT count(*) FROM {items}")
+        info.setdefault("event_types", {})
+        info["interactions_per_user"] = self._distribution(users)
+        self._check_duplicates(info)
+        for field_name, table in (("USER_ID", users), ("ITEM_ID", items)):
+            other = references.get(field_name)
+            if other is not None and other.ids is not None:
+                self._check_references(info, field_name, table, other)
+        metadata = [n for n in self.names if n not in _INTERACTION_RESERVED]
+        n_types = len([e for e in info["event_types"] if e])
+        limit = LIMITS["max_event_types_plus_metadata"]
+        if n_types + max(len(metadata) - 1, 0) > limit:
+            self.c.add(
+                Problem(self.file, None, None, "EVENT_TYPE", "too_many_event_types", None,
+                        f"{n_types} event types + {len(metadata) - 1} optional metadata columns exceed the "
+                        f"limit of {limit}", "merge rare event types or drop optional columns")
+            )  # fmt: skip
+        if check_minimums:
+            self._check_minimums(info, users, event_type)
+
+    def _scalar(self, sql: str) -> int:
+        row = self.db.execute(sql).fetchall()[0]
+        return int(row[0]) if row[0] is not None else 0
+
+    def _distribution(self, users: str) -> dict[str, Any]:
+        row = self.db.execute(
+            f"SELECT count(*), min(c), quantile_cont(c, [0.25, 0.5, 0.75, 0.9, 0.99]), max(c), avg(c), "
+            f"count(*) FILTER (WHERE c = 1), count(*) FILTER (WHERE c >= 2) FROM {users}"
+        ).fetchall()[0]
+        n, low, p, high, mean, with_one, with_two = row
+        if not n:
+            return {"users": 0}
+        return {
+            "users": int(n), "min": int(low), "p25": round(float(p[0]), 2), "median": round(float(p[1]), 2),
+            "p75": round(float(p[2]), 2), "p90": round(float(p[3]), 2), "p99": round(float(p[4]), 2),
+            "max": int(high), "mean": round(float(mean), 3), "users_with_1": int(with_one),
+            "users_with_2_or_more": int(with_two), "share_with_2_or_more": round(int(with_two) / int(n), 4),
+        }  # fmt: skip
+
+    def _check_duplicates(self, info: dict[str, Any]) -> None:
+        """Exact duplicates (the same text in every column): one 64-bit hash per row, sorted."""
+        hashed = f"hash({', '.join(_q(n) for n in self.names)})"
+        reader = self.db.sql(f"SELECT {hashed} AS h FROM {self.view}").to_arrow_reader(1 << 20)
+        hashes = np.empty(self.result.rows, np.uint64)
+        at = 0
+        with reader:
+            for batch in reader:
+                column = batch.column(0).to_numpy()
+                hashes[at : at + len(column)] = column
+                at += len(column)
+        hashes = hashes[:at]
+        hashes.sort()
+        count = int(np.count_nonzero(hashes[1:] == hashes[:-1])) if at > 1 else 0
+        del hashes
+        info["exact_duplicates"] = count
+        self._report_repeats(
+            count, [_q(n) for n in self.names], "duplicate_interaction", "warning", None,
+            lambda line: (f"exact duplicate of line {line}",
+                          "drop repeated events (they over-weight the interaction)"),
+        )  # fmt: skip
+
+    def _check_ids(self, info: dict[str, Any]) -> None:
+        key = "USER_ID" if self.dataset_type == "users" else "ITEM_ID"
+        ids = _q(self.prefix + "ids")
+        self.db.execute(
+            f"CREATE OR REPLACE TEMP TABLE {ids} AS SELECT {_q(key)} AS id, count(*) AS c FROM {self.view} "
+            f"WHERE {_q(key)} IS NOT NULL GROUP BY ALL"
+        )
+        row = self.db.execute(f"SELECT count(*), coalesce(sum(c - 1), 0) FROM {ids}").fetchall()[0]
+        distinct, repeats = int(row[0]), int(row[1])
+        self.result.ids = ids
+        info["duplicate_ids"] = repeats
+        info[f"distinct_{self.dataset_type}"] = distinct
+        self._report_repeats(
+            repeats, [_q(key)], "duplicate_id", "error", key,
+            lambda line: (f"{key} already appears on line {line}: one row per {key}",
+                          f"keep one row per {key}: merge or remove the repeated rows"),
+        )  # fmt: skip
+
+    def _report_repeats(
+        self,
+        count: int,
+        key: list[str],
+        rule: str,
+        severity: Severity,
+        column: str | None,
+        text: Callable[[int | None], tuple[str, str]],
+    ) -> None:
+        """Count a repeat rule; examples are the first repeated records, each with the record it repeats
+        (whose line is placed with the others')."""
+        if not count:
+            return
+        self.c.tally(self.file, rule, severity, count)
+        room = self.c.room(self.file, rule)
+        if room <= 0:
+            return
+        rec = _q("#rec")
+        examples = self.db.execute(
+            f"SELECT rec, first FROM (SELECT {rec} AS rec, min({rec}) OVER (PARTITION BY {', '.join(key)}) "
+            f"AS first FROM {self.view} {'WHERE ' + key[0] + ' IS NOT NULL' if column else ''}) "
+            f"WHERE rec > first ORDER BY rec LIMIT {room}"
+        ).fetchall()
+        index = self.names.index(column) + 1 if column else None
+        for record, first in examples:
+            self._repeats.append((int(record) - 1, int(first) - 1, rule, severity, index, column, text))
+
+    def _check_references(self, info: dict[str, Any], field_name: str, table: str, other: FileCheck) -> None:
+        rule = "unknown_item" if field_name == "ITEM_ID" else "unknown_user"
+        missing = f"FROM {table} AS t WHERE NOT EXISTS (SELECT 1 FROM {other.ids} AS o WHERE o.id = t.id)"
+        row = self.db.execute(f"SELECT count(*), coalesce(sum(c), 0) {missing}").fetchall()[0]
+        distinct, interactions = int(row[0]), int(row[1])
+        info[f"{rule}_distinct"] = distinct
+        info[f"{rule}_interactions"] = interactions
+        if not interactions:
+            return
+        self.c.tally(self.file, rule, "warning", interactions)
+        room = self.c.room(self.file, rule)
+        if room <= 0:
+            return
+        column = self.names.index(field_name) + 1
+        for value, first in self.db.execute(
+            f"SELECT id, first {missing} ORDER BY first LIMIT {room}"
+        ).fetchall():
+            self.c.example(
+                Problem(self.file, None, column, field_name, rule, shorten(value),
+                        f"{field_name} {value!r} is not in {other.name}; "
+                        "Personalize imports it but has no metadata for it",
+                        f"add {value!r} to {other.name} or drop its interactions", "warning"),
+                int(first) - 1,
+            )  # fmt: skip
+
+    def _check_minimums(self, info: dict[str, Any], users: str, event_type: str | None) -> None:
+        rows = self.result.rows
+        if rows < LIMITS["min_import_records"]:
+            self._minimum("min_import_records", None, str(rows),
+                          f"{rows:,} records; an import job needs at least {LIMITS['min_import_records']:,}",
+                          "import more interactions in one file")  # fmt: skip
+        row = self.db.execute(
+            "SELECT coalesce(sum(kept), 0), count(*) FILTER (WHERE kept > 0), "
+            f"count(*) FILTER (WHERE kept >= 2) "
+            f"FROM {users}"
+        ).fetchall()[0]
+        kept, active, with_two = int(row[0]), int(row[1]), int(row[2])
+        share = with_two / active if active else 0.0
+        scope = f" with EVENT_TYPE={event_type}" if event_type else ""
+        if event_type:
+            info["filtered"] = {"event_type": event_type, "rows": kept, "users": active,
+                                "users_with_2_or_more": with_two}  # fmt: skip
+        if kept < LIMITS["min_interactions"]:
+            self._minimum("min_interactions", None, str(kept),
+                          f"{kept:,} interactions{scope}; training needs at least "
+                          f"{LIMITS['min_interactions']:,}",
+                          "collect more interactions"
+                          + (" or train on more event types" if scope else ""))  # fmt: skip
+        if with_two < LIMITS["min_users_with_2"]:
+            self._minimum("min_users_with_2_interactions", "USER_ID", str(with_two),
+                          f"{with_two} users with 2+ interactions{scope}; training needs at least "
+                          f"{LIMITS['min_users_with_2']}", "collect more interactions per user")  # fmt: skip
+        if share < LIMITS["min_share_users_with_2"]:
+            self._minimum("min_share_users_with_2_interactions", "USER_ID", f"{share:.4%}",
+                          f"only {share:.2%} of users{scope} have 2+ interactions; Personalize needs 1%",
+                          "collect more interactions per user")  # fmt: skip
+
+    def _minimum(self, rule: str, fld: str | None, value: str, message: str, fix: str) -> None:
+        self.c.add(Problem(self.file, None, None, fld, rule, value, message, fix))
+
+    # ------------------------------------------------------------------------------------------ lines
+    def _place_lines(self, counted: _Bytes, rejected: list[int]) -> None:
+        """Turn record numbers (and rejected rows' logical lines, stored as negative records) into
+        physical lines."""
+        repeats = self._repeats
+        wanted = set(self.c.pending_records(self.file)) | {first for _, first, *_ in repeats}
+        if not wanted:
+            return
+        feeds = counted.newlines or counted.returns
+        ends_with_break = counted.last in (b"\n", b"\r")
+        records = self.result.rows + len(rejected)
+        line_of: Callable[[int], int | None]
+        if feeds == records - (0 if ends_with_break else 1):  # every record, rejected or not, one line
+            skipped = sorted(rejected)
+
+            def line_of(record: int) -> int | None:
+                if record < 0:
+                    return -record
+                line = record + 2
+                for logical in skipped:
+                    if logical <= line:
+                        line += 1
+                return line
+
+        else:
+            found = self._scan_lines(wanted, set(rejected))
+
+            def line_of(record: int) -> int | None:
+                return found.get(record)
+
+        for record, first, rule, severity, index, column, text in repeats:
+            message, fix = text(line_of(first))
+            self.c.example(
+                Problem(self.file, None, index, column, rule, None, message, fix, severity), record
+            )
+        self.c.resolve_lines(self.file, line_of)
+
+    def _scan_lines(self, wanted: set[int], rejected: set[int]) -> dict[int, int]:
+        """Physical start line of the wanted records (and rejected logical lines, as negatives), replaying
+        how DuckDB numbers records: one logical line each, blank lines counted, rejected rows skipped."""
+        found: dict[int, int] = {}
+        last = max(w for w in wanted) if any(w >= 0 for w in wanted) else -1
+        last_logical = max((-w for w in wanted if w < 0), default=0)
+        with self.path.open("rb") as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
+            reader = csv.reader(text)
+            try:
+                next(reader)
+                record, logical, prev = 0, 1, reader.line_num
+                for row in reader:
+                    start, prev = prev + 1, reader.line_num
+                    logical += 1
+                    if -logical in wanted:
+                        found[-logical] = start
+                    if not row or logical in rejected:
+                        if record > last and logical >= last_logical:
+                            break
+                        continue
+                    if record in wanted:
+                        found[record] = start
+                    record += 1
+                    if record > last and logical >= last_logical:
+                        break
+            except csv.Error:
+                pass
+        return found
