@@ -2,12 +2,13 @@
 
 Every rule is written once, as a SQL condition over a row (`_value_rules`) or an aggregate over the file;
 the same condition counts the rule's occurrences and then, only when it fired, finds its first examples.
-DuckDB parses the CSV (all columns as text, so that our number grammar, not DuckDB's lenient casts, judges
-a value); rows it can't parse (wrong column count, an unclosed quote, bad UTF-8) land in its rejects table
+DuckDB parses the CSV once into a table (all columns as text, so that our number grammar, not DuckDB's
+lenient casts, judges a value; the table spills to disk past the memory limit, so files larger than memory
+work); rows it can't parse (wrong column count, an unclosed quote, bad UTF-8) land in its rejects table
 with their line. Aggregates (per-user counts, distinct items, references to the other files, duplicate
-IDs) are SQL GROUP BYs that spill to disk past the memory limit, so files larger than memory work; the
-exact-duplicate count sorts one 64-bit hash per row (8 bytes a row). The file's SHA-256 is computed by a
-thread reading the same bytes while DuckDB works (the digest the import's content-addressed key needs).
+IDs) are SQL GROUP BYs over that table; the exact-duplicate count sorts one 64-bit hash per row (8 bytes a
+row). The file's SHA-256 is computed by a thread reading the same bytes while DuckDB parses them (the
+digest the import's content-addressed key needs).
 
 Records are numbered in file order (`WITH ORDINALITY`). A problem's physical line comes from that number:
 directly when every record is one line (the line breaks counted while hashing say so), otherwise by a
@@ -38,7 +39,7 @@ from personalize_rules.csv_header import read_header
 from personalize_rules.dataset_report import Problem, ProblemCollector, Severity, shorten
 from personalize_rules.dataset_schemas import FieldSpec, field_specs
 
-__all__ = ["LIMITS", "DatasetFileError", "FileCheck", "FileChecker"]
+__all__ = ["LIMITS", "DatasetFileError", "FileCheck", "FileChecker", "ImportCheck", "read_import"]
 
 LIMITS: dict[str, int | float] = {
     "id_chars": 256,
@@ -281,11 +282,38 @@ class FileChecker:
         keep_table: bool = False,
     ) -> FileCheck:
         """Check one local CSV file; problems go to the collector. `references` maps USER_ID / ITEM_ID
-        to the users / items file's check; `keep_table` parses the file once into memory and returns the
-        typed table (when the file has no error)."""
+        to the users / items file's check; `keep_table` also returns the typed table (when the file has
+        no error)."""
         self._files += 1
         run = _FileRun(self, dataset_type, path, schema, name or path.name, self._files)
         return run.check(event_type, check_minimums, references or {}, keep_table)
+
+
+@dataclass(frozen=True)
+class ImportCheck:
+    """An import file parsed and checked in one pass: the typed table (None when an error was found)
+    and the problems, errors first."""
+
+    table: pa.Table | None
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def read_import(dataset_type: str, data: bytes, schema: Mapping[str, Any], name: str) -> ImportCheck:
+    """What a dataset import job does with one CSV file held in memory: parse it once against the
+    dataset's schema, with every rule the validator applies (no training minimums: they are a
+    solution's, not an import's)."""
+    collector = ProblemCollector()
+    with tempfile.TemporaryDirectory(prefix="dataset-import-") as tmp, FileChecker(collector) as checker:
+        path = Path(tmp) / "data.csv"
+        path.write_bytes(data)
+        check = checker.check(dataset_type, path, schema, name=name, check_minimums=False, keep_table=True)
+    problems = collector.problems()
+    ordered = [p for p in problems if p.severity == "error"] + [p for p in problems if p.severity != "error"]
+    return ImportCheck(check.table, ordered)
 
 
 class _FileRun:
@@ -304,6 +332,7 @@ class _FileRun:
         self.names = [s.name for s in self.specs]
         self.future_limit = owner.future_limit
         self.rules = _value_rules(dataset_type, self.specs, self.future_limit)
+        self.table = f"f{n}_text"
         self.view = f"f{n}_rows"
         self.rejects = f"f{n}_rejects"
         self.prefix = f"f{n}_"
@@ -327,7 +356,7 @@ class _FileRun:
         self.result.readable = True
         self.line_endings = header.line_endings
         hashing = _Bytes(self.path, header.data_offset)
-        self._define_view(header.line_endings, keep)
+        self._define_view(header.line_endings)
         info: dict[str, Any] = {}
         self._check_values(info, event_type)
         rejected = self._check_rejects()
@@ -341,29 +370,28 @@ class _FileRun:
         if keep and not self.c.has_errors():
             typed = ", ".join(f"{_typed(n)} AS {_q(n)}" for n in self.names)
             ordered = f"SELECT {typed} FROM {self.view} ORDER BY {_q('#rec')}"
-            self.result.table = self.db.execute(ordered).to_arrow_table()
+            self.result.table = self.db.sql(ordered).to_arrow_table()
         self.main.merge(self.c)
         return self.result
 
-    def _define_view(self, line_endings: str, keep: bool) -> None:
-        """The file as rows: the record number, every column as text and as its type. Without `keep`
-        every query reads the file again (bounded memory); with it the file is parsed once into memory."""
+    def _define_view(self, line_endings: str) -> None:
+        """Parse the file once into a table (the record number and every column as text; DuckDB spills
+        it to disk past its memory limit), and a view adding every column as its type."""
         columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in self.names) + "}"
         new_line = ", new_line = '\\r'" if line_endings == "CR" else ""
         source = (
             f"read_csv({_literal(str(self.path))}, header = true, auto_detect = false, delim = ',', "
             f"quote = '\"', escape = '\"', columns = {columns}, store_rejects = true, "
-            f"rejects_table = {_literal(self.rejects)}, "
-            f"rejects_scan = {_literal(self.prefix + 'scan')}, max_line_size = 33554432{new_line}) "
-            "WITH ORDINALITY"
+            f"rejects_table = {_literal(self.rejects)}, rejects_scan = {_literal(self.prefix + 'scan')}"
+            f"{new_line})"
+        )
+        raw = ", ".join(_q(n) for n in self.names)
+        self.db.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.table} AS "
+            f"SELECT ordinality AS {_q('#rec')}, {raw} FROM {source} WITH ORDINALITY"
         )
         typed = ", ".join(f"{_typed_sql(s)} AS {_typed(s.name)}" for s in self.specs)
-        raw = ", ".join(_q(n) for n in self.names)
-        select = f"SELECT ordinality AS {_q('#rec')}, {raw}, {typed} FROM {source}"
-        if keep:
-            self.db.execute(f"CREATE OR REPLACE TEMP TABLE {self.view} AS {select}")
-        else:
-            self.db.execute(f"CREATE OR REPLACE TEMP VIEW {self.view} AS {select}")
+        self.db.execute(f"CREATE OR REPLACE TEMP VIEW {self.view} AS SELECT *, {typed} FROM {self.table}")
 
     # ------------------------------------------------------------------------------------------ values
     def _check_values(self, info: dict[str, Any], event_type: str | None) -> None:
@@ -471,15 +499,14 @@ class _FileRun:
     ) -> None:
         users, items = _q(self.prefix + "users"), _q(self.prefix + "items")
         kept = f"{_q('EVENT_TYPE')} = {_literal(event_type)}" if event_type is not None else "true"
-        rec = _q("#rec")
         self.db.execute(
             f"CREATE OR REPLACE TEMP TABLE {users} AS SELECT {_q('USER_ID')} AS id, count(*) AS c, "
-            f"count(*) FILTER (WHERE {kept}) AS kept, min({rec}) AS first "
-            f"FROM {self.view} WHERE {_q('USER_ID')} IS NOT NULL GROUP BY ALL"
+            f"count(*) FILTER (WHERE {kept}) AS kept FROM {self.view} WHERE {_q('USER_ID')} IS NOT NULL "
+            "GROUP BY ALL"
         )
         self.db.execute(
-            f"CREATE OR REPLACE TEMP TABLE {items} AS SELECT {_q('ITEM_ID')} AS id, count(*) AS c, "
-            f"min({rec}) AS first FROM {self.view} WHERE {_q('ITEM_ID')} IS NOT NULL GROUP BY ALL"
+            f"CREATE OR REPLACE TEMP TABLE {items} AS SELECT {_q('ITEM_ID')} AS id, count(*) AS c "
+            f"FROM {self.view} WHERE {_q('ITEM_ID')} IS NOT NULL GROUP BY ALL"
         )
         info["distinct_users"] = self._scalar(f"SELECT count(*) FROM {users}")
         info["distinct_items"] = self._scalar(f"SELECT count(*) FROM {items}")
@@ -602,8 +629,11 @@ class _FileRun:
         if room <= 0:
             return
         column = self.names.index(field_name) + 1
+        value_column, rec = _q(field_name), _q("#rec")
+        unknown = f"NOT EXISTS (SELECT 1 FROM {other.ids} AS o WHERE o.id = {value_column})"
         for value, first in self.db.execute(
-            f"SELECT id, first {missing} ORDER BY first LIMIT {room}"
+            f"SELECT {value_column}, min({rec}) AS first FROM {self.view} WHERE {value_column} IS NOT NULL "
+            f"AND {unknown} GROUP BY ALL ORDER BY first LIMIT {room}"
         ).fetchall():
             self.c.example(
                 Problem(self.file, None, column, field_name, rule, shorten(value),

@@ -392,3 +392,33 @@ def test_line_breaks_inside_quoted_values_keep_every_record_and_the_physical_lin
     report = validate_file("interactions", path, schemas["interactions"])
     assert report.summary["files"]["interactions.csv"]["rows"] == 3000
     assert [(p.rule, p.line) for p in report.problems] == [("invalid_long", 2001 + 667)]
+
+
+def test_columns_in_any_order_are_valid_when_the_schema_lists_its_fields_in_that_order(
+    tmp_path: Path, schemas: Any, data: SimpleNamespace
+) -> None:
+    # "Schema fields can appear in any order, but they must match the order of the corresponding column
+    # headers in your CSV file" (Personalize developer guide, schema formatting requirements)
+    order = [3, 0, 2, 1, 4]  # EVENT_TYPE,USER_ID,TIMESTAMP,ITEM_ID,EVENT_VALUE
+    lines = [",".join(line.split(",")[i] for i in order) for line in data.interactions()]
+    path = data.write(tmp_path / "interactions.csv", lines)
+    schema = dict(schemas["interactions"])
+    fields = {f["name"]: f for f in schema["fields"]}
+    names = lines[0].split(",")
+    assert not validate_file("interactions", path, schema).ok  # the schema's own order: a mismatch
+    schema["fields"] = [fields[name] for name in names]
+    report = validate_file("interactions", path, schema)
+    assert report.ok, report.format_text()
+    assert report.summary["files"]["interactions.csv"]["event_types"] == {"View": 1600, "Purchase": 400}
+
+
+def test_the_report_carries_each_files_sha256_from_its_pass_over_the_bytes(
+    dataset_dir: Callable[..., Path], schemas: Any
+) -> None:
+    root = dataset_dir()
+    report = validate_directory(str(root), schemas=schemas)
+    assert report.digests == {
+        name: hashlib.sha256((root / name).read_bytes()).hexdigest()
+        for name in ("interactions.csv", "users.csv", "items.csv")
+    }
+    assert "digests" not in report.to_json()  # the JSON report keeps its schema
