@@ -11,8 +11,9 @@ row). The file's SHA-256 is computed by a thread reading the same bytes while Du
 digest the import's content-addressed key needs).
 
 Records are numbered in file order (`WITH ORDINALITY`). A problem's physical line comes from that number:
-directly when every record is one line (the line breaks counted while hashing say so), otherwise by a
-replay of the file's records that stops at the last record with a problem.
+directly when every record is one line (the line breaks, counted while hashing or, without a digest, when
+a problem needs its line, say so), otherwise by a replay of the file's records that stops at the last
+record with a problem.
 """
 
 from __future__ import annotations
@@ -244,8 +245,11 @@ class FileChecker:
     """Checks dataset files on one DuckDB connection (so the interactions file can be checked against the
     users' and items' IDs); close it when done."""
 
-    def __init__(self, collector: ProblemCollector, *, now: float | None = None) -> None:
+    def __init__(
+        self, collector: ProblemCollector, *, now: float | None = None, digests: bool = False
+    ) -> None:
         self.collector = collector
+        self.digests = digests  # each file's SHA-256, read beside the parse (an import's key needs it)
         self.future_limit = int((now if now is not None else time.time()) + _FUTURE_SLACK_SECONDS)
         self._spill = tempfile.TemporaryDirectory(prefix="dataset-check-")
         threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -323,6 +327,7 @@ class _FileRun:
         self, owner: FileChecker, dataset_type: str, path: Path, schema: Mapping[str, Any], file: str, n: int
     ) -> None:
         self.db = owner.db
+        self.digests = owner.digests
         self.main = owner.collector
         self.c = ProblemCollector(owner.collector.max_examples)
         self.dataset_type = dataset_type
@@ -355,7 +360,7 @@ class _FileRun:
             return self.result
         self.result.readable = True
         self.line_endings = header.line_endings
-        hashing = _Bytes(self.path, header.data_offset)
+        hashing = _Bytes(self.path, header.data_offset) if self.digests else None
         self._define_view(header.line_endings)
         info: dict[str, Any] = {}
         self._check_values(info, event_type)
@@ -365,12 +370,16 @@ class _FileRun:
         else:
             self._check_ids(info)
         self.result.summary = {"rows": self.result.rows, "line_endings": header.line_endings} | info
-        self.result.sha256 = hashing.result().digest.hexdigest()
-        self._place_lines(hashing, rejected)
+        if hashing is not None:
+            self.result.sha256 = hashing.result().digest.hexdigest()
+        if self.c.pending_records(self.file) or self._repeats:  # lines are needed: count the breaks
+            self._place_lines((hashing or _Bytes(self.path, header.data_offset)).result(), rejected)
         if keep and not self.c.has_errors():
             typed = ", ".join(f"{_typed(n)} AS {_q(n)}" for n in self.names)
             ordered = f"SELECT {typed} FROM {self.view} ORDER BY {_q('#rec')}"
             self.result.table = self.db.sql(ordered).to_arrow_table()
+        self.db.execute(f"DROP VIEW {self.view}")
+        self.db.execute(f"DROP TABLE {self.table}")  # the IDs' table stays for the files checked next
         self.main.merge(self.c)
         return self.result
 
@@ -508,9 +517,12 @@ class _FileRun:
             f"CREATE OR REPLACE TEMP TABLE {items} AS SELECT {_q('ITEM_ID')} AS id, count(*) AS c "
             f"FROM {self.view} WHERE {_q('ITEM_ID')} IS NOT NULL GROUP BY ALL"
         )
+        found = {key: info.pop(key) for key in ("event_types", "time_range") if key in info}
         info["distinct_users"] = self._scalar(f"SELECT count(*) FROM {users}")
         info["distinct_items"] = self._scalar(f"SELECT count(*) FROM {items}")
-        info.setdefault("event_types", {})
+        info["event_types"] = found.get("event_types", {})
+        if "time_range" in found:
+            info["time_range"] = found["time_range"]
         info["interactions_per_user"] = self._distribution(users)
         self._check_duplicates(info)
         for field_name, table in (("USER_ID", users), ("ITEM_ID", items)):

@@ -57,7 +57,7 @@ def content_key(prefix: str, dataset_type: str, digest: str) -> str:
 
 def _validate(ctx: Context, data_dir: Path, event_type: str | None) -> ValidationReport:
     ctx.progress.say(f"validating {data_dir}")
-    report = validate_directory(str(data_dir), event_type=event_type)
+    report = validate_directory(str(data_dir), event_type=event_type, digests=True)
     if not report.ok:
         ctx.progress.plain(report.format_text())
         errors = [p for p in report.problems if p.severity == "error"]

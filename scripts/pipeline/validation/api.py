@@ -83,10 +83,12 @@ def validate_directory(
     event_type: str | None = None,
     schemas: Mapping[str, dict[str, Any]] | None = None,
     check_minimums: bool = True,
+    digests: bool = False,
 ) -> ValidationReport:
     """Check interactions.csv and, when present, users.csv and items.csv in a directory or s3:// prefix.
 
-    Users and items are read first so interactions can be checked against their IDs (warnings).
+    Users and items are read first so interactions can be checked against their IDs (warnings). With
+    `digests`, the report also carries each file's SHA-256, read beside the validation's parse.
     """
     if schemas is None:
         from pipeline.config import load_dataset_schemas
@@ -110,7 +112,7 @@ def validate_directory(
     collector = ProblemCollector()
     checks: list[FileCheck] = []
     references: dict[str, FileCheck] = {}
-    with FileChecker(collector) as checker:
+    with FileChecker(collector, digests=digests) as checker:
         for dataset_type, id_field in (("users", "USER_ID"), ("items", "ITEM_ID")):
             if dataset_type in locate:
                 check = _check(
