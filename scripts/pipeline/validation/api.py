@@ -65,10 +65,7 @@ def validate_file(
     """Check one CSV file (path, s3:// URI or binary file-like) against its Personalize Avro schema."""
     if dataset_type not in DATASET_TYPES:
         raise ValidationError("dataset_type", f"{dataset_type!r} is not one of {', '.join(DATASET_TYPES)}")
-    if isinstance(source, str | Path):
-        name = str(source).rstrip("/").rsplit("/", 1)[-1]
-    else:
-        name = Path(str(getattr(source, "name", "") or f"{dataset_type}.csv")).name
+    name = str(source).rsplit("/", 1)[-1] if isinstance(source, str | Path) else f"{dataset_type}.csv"
     collector = ProblemCollector()
     with FileChecker(collector) as checker:
         check = _check(
