@@ -35,41 +35,27 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from personalize_rules.avro_types import SQL_TYPES
 from personalize_rules.csv_header import read_header
 from personalize_rules.dataset_report import Problem, ProblemCollector, Severity, shorten
-from personalize_rules.dataset_schemas import FieldSpec, field_specs
+from personalize_rules.dataset_schemas import field_specs
+from personalize_rules.value_rules import (
+    LIMITS,
+    iso_time,
+    quote_ident,
+    sql_literal,
+    typed_column,
+    typed_sql,
+    value_rules,
+)
 
-__all__ = ["LIMITS", "DatasetFileError", "FileCheck", "FileChecker", "ImportCheck", "read_import"]
+__all__ = ["DatasetFileError", "FileCheck", "FileChecker", "ImportCheck", "read_import"]
 
-LIMITS: dict[str, int | float] = {
-    "id_chars": 256,
-    "categorical_chars": 1000,
-    "string_chars": 1000,  # non-categorical strings in Items (service quota)
-    "textual_chars": 20000,
-    "min_interactions": 1000,
-    "min_users_with_2": 25,
-    "min_share_users_with_2": 0.01,
-    "min_import_records": 1000,
-    "max_event_types_plus_metadata": 10,
-}
 MEMORY_LIMIT = "1GB"  # DuckDB spills its aggregates to a temporary directory past this
+MATERIALIZE_MAX_BYTES = 256 << 20
 _FUTURE_SLACK_SECONDS = 366 * 86400
 _INTERACTION_RESERVED = {
     "USER_ID", "ITEM_ID", "TIMESTAMP", "IMPRESSION", "RECOMMENDATION_ID", "EVENT_ATTRIBUTION_SOURCE",
 }  # fmt: skip
-# The number grammar of a CSV value (what the Avro types accept as text); DuckDB's own casts also take
-# "1.5" as a long, "1_000", "0x10" and spaces, which Personalize's import does not document.
-_WHOLE = "[+-]?[0-9]+"
-_DECIMAL = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
-_GRAMMAR = {"int": _WHOLE, "long": _WHOLE, "float": _DECIMAL, "double": _DECIMAL}
-_FIX_TYPE = {
-    "int": "write a whole number between -2147483648 and 2147483647",
-    "long": "write a whole number (Unix epoch seconds for timestamps)",
-    "float": "write a decimal number with a dot, e.g. 12.5",
-    "double": "write a decimal number with a dot, e.g. 12.5",
-    "boolean": "write true or false",
-}
 _COLUMNS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 _HASH_BLOCK = 4 << 20
 _BACKSLASH_QUOTE = re.compile(r'\\"')
@@ -99,114 +85,7 @@ class FileCheck:
     ids: str | None = None
 
 
-@dataclass(frozen=True)
-class _Rule:
-    """One row rule: the SQL condition a row breaks it by, and what the report says."""
-
-    rule: str
-    spec: FieldSpec
-    index: int
-    where: str
-    message: str
-    fix: str
-    shows_value: bool = True
-    severity: Severity = "error"
-
-
 _Repeat = tuple[int, int, str, Severity, int | None, str | None, Callable[[int | None], tuple[str, str]]]
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _typed(name: str) -> str:
-    return _q(f"#typed {name}")
-
-
-def _length_limit(dataset_type: str, spec: FieldSpec) -> tuple[int, str] | None:
-    """A string column's length limit in characters (per |-separated value when categorical) and rule."""
-    if spec.is_id:
-        return int(LIMITS["id_chars"]), "id_too_long"
-    if spec.textual:
-        return int(LIMITS["textual_chars"]), "textual_too_long"
-    if spec.categorical:
-        return int(LIMITS["categorical_chars"]), "categorical_too_long"
-    if dataset_type == "items":
-        return int(LIMITS["string_chars"]), "string_too_long"
-    return None
-
-
-def _typed_sql(spec: FieldSpec) -> str:
-    """The column's value as its Avro type, NULL when the text isn't one (an invalid_<type> problem)."""
-    raw = _q(spec.name)
-    if spec.avro_type == "string":
-        return raw
-    if spec.avro_type == "boolean":
-        return f"CASE WHEN lower({raw}) IN ('true', 'false') THEN lower({raw}) = 'true' END"
-    grammar = _literal(_GRAMMAR[spec.avro_type])
-    cast = f"TRY_CAST({raw} AS {SQL_TYPES[spec.avro_type]})"
-    return f"CASE WHEN regexp_full_match({raw}, {grammar}) THEN {cast} END"
-
-
-def _value_rules(dataset_type: str, specs: list[FieldSpec], future_limit: int) -> list[_Rule]:
-    """Every rule a single value can break, as SQL over the raw text and the typed value."""
-    rules: list[_Rule] = []
-    for i, spec in enumerate(specs):
-        raw, typed = _q(spec.name), _typed(spec.name)
-        if not spec.nullable:
-            fix = f"give every record a {spec.name}" + (" (1-256 characters)" if spec.is_id else "")
-            rules.append(
-                _Rule("missing_value", spec, i, f"{raw} IS NULL", "required value is empty", fix, False)
-            )
-        if spec.avro_type != "string":
-            rules.append(
-                _Rule(f"invalid_{spec.avro_type}", spec, i, f"{raw} IS NOT NULL AND {typed} IS NULL",
-                      f"not a valid {spec.avro_type}", _FIX_TYPE[spec.avro_type])
-            )  # fmt: skip
-        else:
-            limit_rule = _length_limit(dataset_type, spec)
-            if limit_rule is not None:
-                limit, rule = limit_rule
-                longest = (
-                    f"list_max(list_transform(string_split({raw}, '|'), lambda v: length(v)))"
-                    if spec.categorical
-                    else f"length({raw})"
-                )
-                what = "each |-separated value" if spec.categorical else "the value"
-                rules.append(
-                    _Rule(
-                        rule, spec, i, f"strlen({raw}) > {limit} AND {longest} > {limit}",
-                        f"{what} is longer than {limit:,} characters",
-                        f"shorten {spec.name} to at most {limit:,} characters"
-                        + (" per |-separated value" if spec.categorical else ""),
-                    )
-                )  # fmt: skip
-        if spec.is_timestamp:
-            late = f"{typed} > {future_limit}"
-            ms = f"({late} AND {typed} // 1000 BETWEEN 100000000 AND {future_limit})"
-            us = f"({late} AND NOT {ms} AND {typed} // 1000000 BETWEEN 100000000 AND {future_limit})"
-            rules += [
-                _Rule("timestamp_negative", spec, i, f"{typed} < 0", "negative Unix time",
-                      "use Unix epoch seconds (>= 0)"),
-                _Rule("timestamp_in_milliseconds", spec, i, ms, "looks like milliseconds: divide by 1000",
-                      "write Unix epoch seconds: divide the value by 1000"),
-                _Rule("timestamp_in_microseconds", spec, i, us,
-                      "looks like microseconds: divide by 1,000,000",
-                      "write Unix epoch seconds: divide the value by 1,000,000"),
-                _Rule("timestamp_in_future", spec, i, f"({late} AND NOT {ms} AND NOT {us})",
-                      f"far in the future (after {_iso(future_limit)})",
-                      "write Unix epoch seconds of when the event happened"),
-            ]  # fmt: skip
-    return rules
-
-
-def _iso(seconds: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 class _Bytes:
@@ -336,9 +215,10 @@ class _FileRun:
         self.specs = field_specs(dataset_type, schema)
         self.names = [s.name for s in self.specs]
         self.future_limit = owner.future_limit
-        self.rules = _value_rules(dataset_type, self.specs, self.future_limit)
+        self.rules = value_rules(dataset_type, self.specs, self.future_limit)
         self.table = f"f{n}_text"
         self.view = f"f{n}_rows"
+        self.materialized = False  # the records parsed once into a table, or read again by each query
         self.rejects = f"f{n}_rejects"
         self.prefix = f"f{n}_"
         self.result = FileCheck(file, dataset_type)
@@ -359,9 +239,8 @@ class _FileRun:
         if not header.ok:
             return self.result
         self.result.readable = True
-        self.line_endings = header.line_endings
         hashing = _Bytes(self.path, header.data_offset) if self.digests else None
-        self._define_view(header.line_endings)
+        self._define_view(header.line_endings, keep or self.path.stat().st_size <= MATERIALIZE_MAX_BYTES)
         info: dict[str, Any] = {}
         self._check_values(info, event_type)
         rejected = self._check_rejects()
@@ -375,31 +254,34 @@ class _FileRun:
         if self.c.pending_records(self.file) or self._repeats:  # lines are needed: count the breaks
             self._place_lines((hashing or _Bytes(self.path, header.data_offset)).result(), rejected)
         if keep and not self.c.has_errors():
-            typed = ", ".join(f"{_typed(n)} AS {_q(n)}" for n in self.names)
-            ordered = f"SELECT {typed} FROM {self.view} ORDER BY {_q('#rec')}"
+            typed = ", ".join(f"{typed_column(n)} AS {quote_ident(n)}" for n in self.names)
+            ordered = f"SELECT {typed} FROM {self.view} ORDER BY {quote_ident('#rec')}"
             self.result.table = self.db.sql(ordered).to_arrow_table()
         self.db.execute(f"DROP VIEW {self.view}")
-        self.db.execute(f"DROP TABLE {self.table}")  # the IDs' table stays for the files checked next
+        # the IDs' table stays for the files checked next
+        self.db.execute(f"DROP {'TABLE' if self.materialized else 'VIEW'} {self.table}")
         self.main.merge(self.c)
         return self.result
 
-    def _define_view(self, line_endings: str) -> None:
-        """Parse the file once into a table (the record number and every column as text; DuckDB spills
-        it to disk past its memory limit), and a view adding every column as its type."""
-        columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in self.names) + "}"
+    def _define_view(self, line_endings: str, materialize: bool) -> None:
+        """The file's records (the record number and every column as text) and a view adding every column
+        as its type. A file up to MATERIALIZE_MAX_BYTES is parsed once into a table in memory; a bigger
+        one is read again by each query (a table that size would spill to disk, which costs more)."""
+        columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in self.names) + "}"
         new_line = ", new_line = '\\r'" if line_endings == "CR" else ""
         source = (
-            f"read_csv({_literal(str(self.path))}, header = true, auto_detect = false, delim = ',', "
+            f"read_csv({sql_literal(str(self.path))}, header = true, auto_detect = false, delim = ',', "
             f"quote = '\"', escape = '\"', columns = {columns}, store_rejects = true, "
-            f"rejects_table = {_literal(self.rejects)}, rejects_scan = {_literal(self.prefix + 'scan')}"
+            f"rejects_table = {sql_literal(self.rejects)}, rejects_scan = {sql_literal(self.prefix + 'scan')}"
             f"{new_line})"
         )
-        raw = ", ".join(_q(n) for n in self.names)
+        raw = ", ".join(quote_ident(n) for n in self.names)
+        self.materialized = materialize
         self.db.execute(
-            f"CREATE OR REPLACE TEMP TABLE {self.table} AS "
-            f"SELECT ordinality AS {_q('#rec')}, {raw} FROM {source} WITH ORDINALITY"
+            f"CREATE OR REPLACE TEMP {'TABLE' if materialize else 'VIEW'} {self.table} AS "
+            f"SELECT ordinality AS {quote_ident('#rec')}, {raw} FROM {source} WITH ORDINALITY"
         )
-        typed = ", ".join(f"{_typed_sql(s)} AS {_typed(s.name)}" for s in self.specs)
+        typed = ", ".join(f"{typed_sql(s)} AS {typed_column(s.name)}" for s in self.specs)
         self.db.execute(f"CREATE OR REPLACE TEMP VIEW {self.view} AS SELECT *, {typed} FROM {self.table}")
 
     # ------------------------------------------------------------------------------------------ values
@@ -408,14 +290,19 @@ class _FileRun:
         counts = [f"count(*) FILTER (WHERE {r.where})" for r in self.rules]
         group = "EVENT_TYPE" in self.names and self.dataset_type == "interactions"
         time_range = "TIMESTAMP" in self.names and self.dataset_type == "interactions"
-        ts = _typed("TIMESTAMP")
+        ts = typed_column("TIMESTAMP")
         plausible = f"{ts} BETWEEN 0 AND {self.future_limit}"
         extra = [f"min({ts}) FILTER (WHERE {plausible})", f"max({ts}) FILTER (WHERE {plausible})"]
         select = ", ".join(
-            [_q("EVENT_TYPE") if group else "NULL", "count(*)", *counts, *(extra if time_range else [])]
+            [
+                quote_ident("EVENT_TYPE") if group else "NULL",
+                "count(*)",
+                *counts,
+                *(extra if time_range else []),
+            ]
         )
         rows = self.db.execute(
-            f"SELECT {select} FROM {self.view}" + (f" GROUP BY {_q('EVENT_TYPE')}" if group else "")
+            f"SELECT {select} FROM {self.view}" + (f" GROUP BY {quote_ident('EVENT_TYPE')}" if group else "")
         ).fetchall()
         totals = [sum(int(r[2 + k]) for r in rows) for k in range(len(self.rules))]
         self.result.rows = sum(int(r[1]) for r in rows)
@@ -427,7 +314,7 @@ class _FileRun:
             highs = [r[-1] for r in rows if r[-1] is not None]
             if lows and highs:
                 lo, hi = int(min(lows)), int(max(highs))
-                info["time_range"] = {"min": lo, "max": hi, "from": _iso(lo), "to": _iso(hi)}
+                info["time_range"] = {"min": lo, "max": hi, "from": iso_time(lo), "to": iso_time(hi)}
         for rule, count in zip(self.rules, totals, strict=True):
             if not count:
                 continue
@@ -436,8 +323,8 @@ class _FileRun:
             if room <= 0:
                 continue
             examples = self.db.execute(
-                f"SELECT {_q('#rec')}, {_q(rule.spec.name)} FROM {self.view} WHERE {rule.where} "
-                f"ORDER BY {_q('#rec')} LIMIT {room}"
+                f"SELECT {quote_ident('#rec')}, {quote_ident(rule.spec.name)} FROM {self.view} "
+                f"WHERE {rule.where} ORDER BY {quote_ident('#rec')} LIMIT {room}"
             ).fetchall()
             for rec, value in examples:
                 self.c.example(
@@ -506,16 +393,18 @@ class _FileRun:
         references: Mapping[str, FileCheck],
         check_minimums: bool,
     ) -> None:
-        users, items = _q(self.prefix + "users"), _q(self.prefix + "items")
-        kept = f"{_q('EVENT_TYPE')} = {_literal(event_type)}" if event_type is not None else "true"
-        self.db.execute(
-            f"CREATE OR REPLACE TEMP TABLE {users} AS SELECT {_q('USER_ID')} AS id, count(*) AS c, "
-            f"count(*) FILTER (WHERE {kept}) AS kept FROM {self.view} WHERE {_q('USER_ID')} IS NOT NULL "
-            "GROUP BY ALL"
+        users, items = quote_ident(self.prefix + "users"), quote_ident(self.prefix + "items")
+        kept = (
+            f"{quote_ident('EVENT_TYPE')} = {sql_literal(event_type)}" if event_type is not None else "true"
         )
         self.db.execute(
-            f"CREATE OR REPLACE TEMP TABLE {items} AS SELECT {_q('ITEM_ID')} AS id, count(*) AS c "
-            f"FROM {self.view} WHERE {_q('ITEM_ID')} IS NOT NULL GROUP BY ALL"
+            f"CREATE OR REPLACE TEMP TABLE {users} AS SELECT {quote_ident('USER_ID')} AS id, count(*) AS c, "
+            f"count(*) FILTER (WHERE {kept}) AS kept FROM {self.view} "
+            f"WHERE {quote_ident('USER_ID')} IS NOT NULL GROUP BY ALL"
+        )
+        self.db.execute(
+            f"CREATE OR REPLACE TEMP TABLE {items} AS SELECT {quote_ident('ITEM_ID')} AS id, count(*) AS c "
+            f"FROM {self.view} WHERE {quote_ident('ITEM_ID')} IS NOT NULL GROUP BY ALL"
         )
         found = {key: info.pop(key) for key in ("event_types", "time_range") if key in info}
         info["distinct_users"] = self._scalar(f"SELECT count(*) FROM {users}")
@@ -562,7 +451,7 @@ class _FileRun:
 
     def _check_duplicates(self, info: dict[str, Any]) -> None:
         """Exact duplicates (the same text in every column): one 64-bit hash per row, sorted."""
-        hashed = f"hash({', '.join(_q(n) for n in self.names)})"
+        hashed = f"hash({', '.join(quote_ident(n) for n in self.names)})"
         reader = self.db.sql(f"SELECT {hashed} AS h FROM {self.view}").to_arrow_reader(1 << 20)
         hashes = np.empty(self.result.rows, np.uint64)
         at = 0
@@ -577,17 +466,17 @@ class _FileRun:
         del hashes
         info["exact_duplicates"] = count
         self._report_repeats(
-            count, [_q(n) for n in self.names], "duplicate_interaction", "warning", None,
+            count, [quote_ident(n) for n in self.names], "duplicate_interaction", "warning", None,
             lambda line: (f"exact duplicate of line {line}",
                           "drop repeated events (they over-weight the interaction)"),
         )  # fmt: skip
 
     def _check_ids(self, info: dict[str, Any]) -> None:
         key = "USER_ID" if self.dataset_type == "users" else "ITEM_ID"
-        ids = _q(self.prefix + "ids")
+        ids = quote_ident(self.prefix + "ids")
         self.db.execute(
-            f"CREATE OR REPLACE TEMP TABLE {ids} AS SELECT {_q(key)} AS id, count(*) AS c FROM {self.view} "
-            f"WHERE {_q(key)} IS NOT NULL GROUP BY ALL"
+            f"CREATE OR REPLACE TEMP TABLE {ids} AS SELECT {quote_ident(key)} AS id, count(*) AS c "
+            f"FROM {self.view} WHERE {quote_ident(key)} IS NOT NULL GROUP BY ALL"
         )
         row = self.db.execute(f"SELECT count(*), coalesce(sum(c - 1), 0) FROM {ids}").fetchall()[0]
         distinct, repeats = int(row[0]), int(row[1])
@@ -595,7 +484,7 @@ class _FileRun:
         info["duplicate_ids"] = repeats
         info[f"distinct_{self.dataset_type}"] = distinct
         self._report_repeats(
-            repeats, [_q(key)], "duplicate_id", "error", key,
+            repeats, [quote_ident(key)], "duplicate_id", "error", key,
             lambda line: (f"{key} already appears on line {line}: one row per {key}",
                           f"keep one row per {key}: merge or remove the repeated rows"),
         )  # fmt: skip
@@ -617,7 +506,7 @@ class _FileRun:
         room = self.c.room(self.file, rule)
         if room <= 0:
             return
-        rec = _q("#rec")
+        rec = quote_ident("#rec")
         examples = self.db.execute(
             f"SELECT rec, first FROM (SELECT {rec} AS rec, min({rec}) OVER (PARTITION BY {', '.join(key)}) "
             f"AS first FROM {self.view} {'WHERE ' + key[0] + ' IS NOT NULL' if column else ''}) "
@@ -641,7 +530,7 @@ class _FileRun:
         if room <= 0:
             return
         column = self.names.index(field_name) + 1
-        value_column, rec = _q(field_name), _q("#rec")
+        value_column, rec = quote_ident(field_name), quote_ident("#rec")
         unknown = f"NOT EXISTS (SELECT 1 FROM {other.ids} AS o WHERE o.id = {value_column})"
         for value, first in self.db.execute(
             f"SELECT {value_column}, min({rec}) AS first FROM {self.view} WHERE {value_column} IS NOT NULL "

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from personalize_rules.dataset_files import LIMITS, DatasetFileError, FileCheck, FileChecker
+from personalize_rules.dataset_files import DatasetFileError, FileCheck, FileChecker
 from personalize_rules.dataset_report import ProblemCollector, ValidationReport
+from personalize_rules.value_rules import LIMITS
 from pipeline.paths import DATASET_TYPES
 from pipeline.validation.sources import SourceError, list_s3, local_copy
 

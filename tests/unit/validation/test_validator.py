@@ -14,6 +14,7 @@ import pytest
 
 from pipeline.paths import schema_dir
 from pipeline.validate import main
+from personalize_rules import dataset_files
 from pipeline.validation import ValidationError, validate_directory, validate_file
 
 
@@ -322,9 +323,16 @@ def test_every_skipped_row_is_counted_but_only_the_first_five_kept(schemas: Any)
     assert report.row_counts == {"interactions": 1480}
 
 
+@pytest.mark.parametrize("parsed_once", [True, False], ids=["parsed-once", "read-per-query"])
 def test_defects_all_over_a_directory_are_each_on_their_line(
-    dataset_dir: Callable[..., Path], schemas: Any, data: SimpleNamespace
+    dataset_dir: Callable[..., Path],
+    schemas: Any,
+    data: SimpleNamespace,
+    monkeypatch: pytest.MonkeyPatch,
+    parsed_once: bool,
 ) -> None:
+    if not parsed_once:  # as a file bigger than MATERIALIZE_MAX_BYTES is read
+        monkeypatch.setattr(dataset_files, "MATERIALIZE_MAX_BYTES", 0)
     lines = data.interactions()
     lines[3] = ",item-1,1600000001,View,"  # missing USER_ID
     lines[1500] = "ghost-user,item-1,1600000002,View,"  # unknown user
