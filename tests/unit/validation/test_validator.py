@@ -12,9 +12,9 @@ from typing import Any
 import jsonschema
 import pytest
 
+from personalize_rules import dataset_files
 from pipeline.paths import schema_dir
 from pipeline.validate import main
-from personalize_rules import dataset_files
 from pipeline.validation import ValidationError, validate_directory, validate_file
 
 
