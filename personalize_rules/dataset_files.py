@@ -169,7 +169,10 @@ class FileChecker:
         no error)."""
         self._files += 1
         run = _FileRun(self, dataset_type, path, schema, name or path.name, self._files)
-        return run.check(event_type, check_minimums, references or {}, keep_table)
+        try:
+            return run.check(event_type, check_minimums, references or {}, keep_table)
+        except duckdb.Error as exc:  # the file vanished or can't be read mid-way, the disk is full, ...
+            raise DatasetFileError(str(path), str(exc).splitlines()[0]) from exc
 
 
 @dataclass(frozen=True)

@@ -431,3 +431,10 @@ def test_the_report_carries_each_files_sha256_from_its_pass_over_the_bytes(
         for name in ("interactions.csv", "users.csv", "items.csv")
     }
     assert "digests" not in report.to_json()  # the JSON report keeps its schema
+
+
+def test_a_file_that_is_not_readable_is_a_validation_error(tmp_path: Path, schemas: Any) -> None:
+    folder = tmp_path / "interactions.csv"
+    folder.mkdir()
+    with pytest.raises(ValidationError, match="no such file"):
+        validate_file("interactions", folder, schemas["interactions"])
