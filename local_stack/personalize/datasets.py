@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -23,6 +22,7 @@ from local_stack.personalize.errors import (
 )
 from local_stack.personalize.s3io import S3AccessError, list_keys, read_object
 from local_stack.personalize.store import DatasetGroupStore, StoreError
+from personalize_rules.dataset_schemas import PersonalizeSchemaError, check_schema
 
 __all__ = ["DatasetOps"]
 
@@ -125,8 +125,6 @@ class DatasetOps(BackendCore):
 
     # ================================================================== datasets
     def op_CreateDataset(self, p: dict[str, Any]) -> dict[str, Any]:
-        from pipeline.validation import PersonalizeSchemaError, check_schema
-
         dtype = p["datasetType"]
         key = DATASET_TYPE_KEYS.get(dtype)
         if key is None:
@@ -228,8 +226,6 @@ class DatasetOps(BackendCore):
         return {"datasetImportJobArn": arn}
 
     def _import(self, group_arn: str, key: str, location: str, mode: str) -> None:
-        from pipeline.validation import validate_file
-
         try:
             uris = [location]
             if location.endswith("/"):
@@ -242,23 +238,13 @@ class DatasetOps(BackendCore):
         except S3AccessError as exc:
             raise JobFailure(f"Failed to read input data from {exc.uri}: {exc.why}.") from exc
         store = self.store_for(group_arn)
-        schema = store.schemas[key]
         tables = []
         for uri, blob in zip(uris, blobs, strict=True):
-            report = validate_file(key, io.BytesIO(blob), schema, check_minimums=False)
-            errors = [pr for pr in report.problems if pr.severity == "error"]
-            if errors:
-                first = errors[0]
-                where = f"line {first.line}" if first.line else "the file"
-                column = f", column {first.field}" if first.field else ""
-                raise JobFailure(
-                    f"Input CSV {uri} is invalid at {where}{column}: {first.message}"
-                    + (f" ({len(errors)} problems in total)" if len(errors) > 1 else "")
-                )
+            # one parse per file, checked with the validator's rules (personalize_rules.dataset_files)
             try:
-                tables.append(store.parse_csv(key, blob))
+                tables.append(store.parse_csv(key, blob, uri.rsplit("/", 1)[-1]))
             except StoreError as exc:
-                raise JobFailure(f"Input CSV {uri} could not be read: {exc.why}") from exc
+                raise JobFailure(f"Input CSV {uri} is {exc.why}") from exc
         for i, table in enumerate(tables):
             store.import_table(key, table, incremental=(mode == "INCREMENTAL" or i > 0))
 

@@ -7,30 +7,22 @@ rows are kept beside the imports and count at once for filters and for the next 
 
 from __future__ import annotations
 
-import io
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from local_stack.errors import LocalStackError
 from local_stack.personalize.filtering import Interaction
 from local_stack.personalize.recipes import TrainingData
+from personalize_rules.avro_types import arrow_types
+from personalize_rules.dataset_files import read_import
 
-__all__ = ["DatasetGroupStore", "StoreError", "arrow_types"]
+__all__ = ["DatasetGroupStore", "StoreError"]
 
-_AVRO_TO_ARROW: dict[str, pa.DataType] = {
-    "string": pa.string(),
-    "int": pa.int64(),
-    "long": pa.int64(),
-    "float": pa.float64(),
-    "double": pa.float64(),
-    "boolean": pa.bool_(),
-}
 _ID_COLUMN = {"interactions": "USER_ID", "users": "USER_ID", "items": "ITEM_ID"}
 
 
@@ -40,20 +32,6 @@ class StoreError(LocalStackError):
     def __init__(self, dataset_type: str, why: str) -> None:
         super().__init__(dataset_type, why)
         self.dataset_type = dataset_type
-
-
-def _base_type(avro_type: Any) -> str:
-    if isinstance(avro_type, list):
-        non_null = [t for t in avro_type if t != "null"]
-        return _base_type(non_null[0]) if non_null else "string"
-    if isinstance(avro_type, dict):
-        return str(avro_type.get("type", "string"))
-    return str(avro_type)
-
-
-def arrow_types(schema: Mapping[str, Any]) -> dict[str, pa.DataType]:
-    """Column name -> arrow type for an Avro record schema (unknown types read as strings)."""
-    return {f["name"]: _AVRO_TO_ARROW.get(_base_type(f["type"]), pa.string()) for f in schema["fields"]}
 
 
 class _UserIndex:
@@ -120,18 +98,22 @@ class DatasetGroupStore:
         self._lock = threading.RLock()
 
     # -- imports
-    def parse_csv(self, dataset_type: str, data: bytes) -> pa.Table:
+    def parse_csv(self, dataset_type: str, data: bytes, name: str = "data.csv") -> pa.Table:
+        """Parse an import file once, with every rule of personalize_rules.dataset_files (the same the
+        validator applies); StoreError names the first problem that fails the import."""
         schema = self.schemas.get(dataset_type)
         if schema is None:
             raise StoreError(dataset_type, "the dataset group has no dataset of this type")
-        types = arrow_types(schema)
-        try:
-            return pacsv.read_csv(
-                io.BytesIO(data),
-                convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True),
-            )
-        except (pa.ArrowInvalid, ValueError) as exc:
-            raise StoreError(dataset_type, str(exc)) from exc
+        check = read_import(dataset_type, data, schema, name)
+        if check.table is None or check.errors:
+            errors = check.errors
+            first = errors[0] if errors else None
+            where = f"line {first.line}" if first is not None and first.line else "the file"
+            column = f", column {first.field}" if first is not None and first.field else ""
+            message = first.message if first is not None else "no records could be read"
+            more = f" ({len(errors)} problems in total)" if len(errors) > 1 else ""
+            raise StoreError(dataset_type, f"invalid at {where}{column}: {message}{more}")
+        return check.table
 
     def import_table(self, dataset_type: str, table: pa.Table, *, incremental: bool) -> int:
         """Store an imported table; FULL replaces the dataset, INCREMENTAL appends (and upserts rows)."""

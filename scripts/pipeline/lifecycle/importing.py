@@ -27,7 +27,7 @@ from pipeline.lifecycle.context import Context
 from pipeline.lifecycle.errors import ConfigCheckError, ValidationFailedError
 from pipeline.lifecycle.waiting import IN_PROGRESS_STATES, wait_for
 from pipeline.paths import DATASET_TYPES
-from pipeline.validation import validate_directory
+from pipeline.validation import ValidationReport, validate_directory
 
 __all__ = [
     "IMPORT_MODES",
@@ -69,9 +69,9 @@ def content_key(prefix: str, dataset_type: str, digest: str) -> str:
     return f"{prefix}{dataset_type}/sha256-{digest}/{dataset_type}.csv"
 
 
-def _validate(ctx: Context, data_dir: Path, event_type: str | None) -> dict[str, int]:
+def _validate(ctx: Context, data_dir: Path, event_type: str | None) -> ValidationReport:
     ctx.progress.say(f"validating {data_dir}")
-    report = validate_directory(str(data_dir), event_type=event_type)
+    report = validate_directory(str(data_dir), event_type=event_type, digests=True)
     if not report.ok:
         ctx.progress.plain(report.format_text())
         errors = [p for p in report.problems if p.severity == "error"]
@@ -81,7 +81,7 @@ def _validate(ctx: Context, data_dir: Path, event_type: str | None) -> dict[str,
             f"fix the data (see above, or `make validate DATA={data_dir}`) and re-run the import",
         )
     ctx.progress.say(f"valid: {', '.join(f'{k} {v:,} rows' for k, v in sorted(report.row_counts.items()))}")
-    return dict(report.row_counts)
+    return report
 
 
 def _upload(ctx: Context, path: Path, key: str) -> bool:
@@ -170,12 +170,13 @@ def run_import(
         raise ValidationFailedError(
             str(data_dir), "no interactions.csv", "point DATA at a directory holding it"
         )
-    rows = _validate(ctx, data_dir, event_type)
+    report = _validate(ctx, data_dir, event_type)
+    rows = dict(report.row_counts)
     role = str(ctx.output("personalize_role_arn"))
     pending: list[tuple[str, str, str, bool, bool]] = []
     for dataset_type, path in files.items():
         dataset_arn = ctx.output_map("dataset_arns", dataset_type)
-        digest = sha256_of(path)
+        digest = report.digests[path.name]  # hashed in the validation's pass over the file
         key = content_key(ctx.storage["import_prefix"], dataset_type, digest)
         uploaded = _upload(ctx, path, key)
         location = f"s3://{ctx.bucket}/{key}"

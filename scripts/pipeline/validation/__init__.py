@@ -1,11 +1,14 @@
-"""Streaming pre-import validator for Amazon Personalize CSV files (interactions, users, items).
+"""Pre-import validator for Amazon Personalize CSV files (interactions, users, items).
 
-`validate_file` checks one file against its Avro schema; `validate_directory` checks a directory (or
-s3:// prefix) holding interactions.csv and optional users.csv/items.csv, including cross-file references.
+The rules are Personalize's and live in `personalize_rules` (the engine: personalize_rules.dataset_files);
+this package finds the files (a directory, an s3:// prefix, a stream) and is what the CLI calls.
+`validate_file` checks one file against its Avro schema; `validate_directory` checks a directory (or s3://
+prefix) holding interactions.csv and optional users.csv/items.csv, including cross-file references.
 """
 
 from __future__ import annotations
 
+from personalize_rules.dataset_report import MAX_EXAMPLES_PER_RULE, Problem, ValidationReport
 from personalize_rules.dataset_schemas import (
     PersonalizeSchemaError,
     SchemaIssue,
@@ -13,7 +16,6 @@ from personalize_rules.dataset_schemas import (
     schema_issues,
 )
 from pipeline.validation.api import ValidationError, validate_directory, validate_file
-from pipeline.validation.report import MAX_EXAMPLES_PER_RULE, Problem, ValidationReport
 
 __all__ = [
     "MAX_EXAMPLES_PER_RULE",

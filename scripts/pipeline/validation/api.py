@@ -1,4 +1,4 @@
-"""validate_file / validate_directory: the validator's public entry points."""
+"""validate_file / validate_directory: the validator's public entry points (local, s3:// or a stream)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import numpy as np
-import numpy.typing as npt
-
+from personalize_rules.dataset_files import DatasetFileError, FileCheck, FileChecker
+from personalize_rules.dataset_report import ProblemCollector, ValidationReport
+from personalize_rules.value_rules import LIMITS
 from pipeline.paths import DATASET_TYPES
-from pipeline.validation.engine import LIMITS, FileStats, FileValidator
-from pipeline.validation.report import ProblemCollector, ValidationReport
-from pipeline.validation.sources import Source, SourceError, list_s3, open_source
+from pipeline.validation.sources import SourceError, list_s3, local_copy
 
 __all__ = ["ValidationError", "validate_directory", "validate_file"]
 
@@ -26,12 +24,35 @@ class ValidationError(ValueError):
         self.why = why
 
 
-def _summary(stats: list[FileStats], event_type: str | None) -> dict[str, Any]:
+def _summary(checks: list[FileCheck], event_type: str | None) -> dict[str, Any]:
     return {
-        "files": {s.name: s.summary for s in stats},
+        "files": {c.name: c.summary for c in checks},
         "event_type_filter": event_type,
         "limits": dict(LIMITS),
     }
+
+
+def _report(collector: ProblemCollector, checks: list[FileCheck], event_type: str | None) -> ValidationReport:
+    report = ValidationReport.from_collector(
+        collector, _summary(checks, event_type), {c.dataset_type: c.rows for c in checks}
+    )
+    report.digests = {c.name: c.sha256 for c in checks if c.sha256 is not None}
+    return report
+
+
+def _check(
+    checker: FileChecker,
+    dataset_type: str,
+    source: str | Path | BinaryIO,
+    schema: Mapping[str, Any],
+    name: str,
+    **options: Any,
+) -> FileCheck:
+    try:
+        with local_copy(source) as path:
+            return checker.check(dataset_type, path, schema, name=name, **options)
+    except (SourceError, DatasetFileError) as exc:
+        raise ValidationError(exc.where, exc.why) from exc
 
 
 def validate_file(
@@ -45,38 +66,13 @@ def validate_file(
     """Check one CSV file (path, s3:// URI or binary file-like) against its Personalize Avro schema."""
     if dataset_type not in DATASET_TYPES:
         raise ValidationError("dataset_type", f"{dataset_type!r} is not one of {', '.join(DATASET_TYPES)}")
-    try:
-        src = open_source(source, f"{dataset_type}.csv" if not isinstance(source, str | Path) else None)
-    except SourceError as exc:
-        raise ValidationError(exc.where, exc.why) from exc
+    name = str(source).rsplit("/", 1)[-1] if isinstance(source, str | Path) else f"{dataset_type}.csv"
     collector = ProblemCollector()
-    stats = _run(dataset_type, src, schema, collector, event_type, check_minimums, {})
-    return ValidationReport.from_collector(
-        collector, _summary([stats], event_type), {dataset_type: stats.rows}
-    )
-
-
-def _run(
-    dataset_type: str,
-    src: Source,
-    schema: Mapping[str, Any],
-    collector: ProblemCollector,
-    event_type: str | None,
-    check_minimums: bool,
-    references: Mapping[str, tuple[npt.NDArray[np.uint64], str]],
-) -> FileStats:
-    try:
-        return FileValidator(
-            dataset_type,
-            schema,
-            src,
-            collector,
-            event_type=event_type,
-            check_minimums=check_minimums,
-            references=references,
-        ).run()
-    except SourceError as exc:
-        raise ValidationError(exc.where, exc.why) from exc
+    with FileChecker(collector) as checker:
+        check = _check(
+            checker, dataset_type, source, schema, name, event_type=event_type, check_minimums=check_minimums
+        )
+    return _report(collector, [check], event_type)
 
 
 def validate_directory(
@@ -85,10 +81,12 @@ def validate_directory(
     event_type: str | None = None,
     schemas: Mapping[str, dict[str, Any]] | None = None,
     check_minimums: bool = True,
+    digests: bool = False,
 ) -> ValidationReport:
     """Check interactions.csv and, when present, users.csv and items.csv in a directory or s3:// prefix.
 
-    Users and items are read first so interactions can be checked against their IDs (warnings).
+    Users and items are read first so interactions can be checked against their IDs (warnings). With
+    `digests`, the report also carries each file's SHA-256, read beside the validation's parse.
     """
     if schemas is None:
         from pipeline.config import load_dataset_schemas
@@ -110,32 +108,21 @@ def validate_directory(
     if "interactions" not in locate:
         raise ValidationError(data_dir, "no interactions.csv (required)")
     collector = ProblemCollector()
-    stats: list[FileStats] = []
-    references: dict[str, tuple[npt.NDArray[np.uint64], str]] = {}
-    for dataset_type, id_field in (("users", "USER_ID"), ("items", "ITEM_ID")):
-        if dataset_type in locate:
-            result = _run(
-                dataset_type,
-                open_source(locate[dataset_type]),
-                schemas[dataset_type],
-                collector,
-                None,
-                check_minimums,
-                {},
-            )
-            stats.append(result)
-            if result.readable:
-                references[id_field] = (result.id_keys, f"{dataset_type}.csv")
-    interactions = _run(
-        "interactions",
-        open_source(locate["interactions"]),
-        schemas["interactions"],
-        collector,
-        event_type,
-        check_minimums,
-        references,
-    )
-    stats.insert(0, interactions)
-    return ValidationReport.from_collector(
-        collector, _summary(stats, event_type), {s.dataset_type: s.rows for s in stats}
-    )
+    checks: list[FileCheck] = []
+    references: dict[str, FileCheck] = {}
+    with FileChecker(collector, digests=digests) as checker:
+        for dataset_type, id_field in (("users", "USER_ID"), ("items", "ITEM_ID")):
+            if dataset_type in locate:
+                check = _check(
+                    checker, dataset_type, locate[dataset_type], schemas[dataset_type],
+                    f"{dataset_type}.csv", check_minimums=check_minimums,
+                )  # fmt: skip
+                checks.append(check)
+                if check.readable:
+                    references[id_field] = check
+        interactions = _check(
+            checker, "interactions", locate["interactions"], schemas["interactions"], "interactions.csv",
+            event_type=event_type, check_minimums=check_minimums, references=references,
+        )  # fmt: skip
+    checks.insert(0, interactions)
+    return _report(collector, checks, event_type)

@@ -1,15 +1,19 @@
-"""Open a dataset file (local path, s3:// URI or binary file-like) as a byte stream, read-only."""
+"""Where a dataset file's bytes come from: a local path as it is, an s3:// object or a caller's binary
+stream copied once into a temporary file (the engine reads a local file, in parallel and more than once)."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
-from dataclasses import dataclass
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlparse
 
-__all__ = ["CountingStream", "Source", "SourceError", "count_breaks", "list_s3", "open_source", "split_s3"]
+__all__ = ["SourceError", "list_s3", "local_copy", "split_s3"]
+
+_COPY_BLOCK = 8 << 20
 
 
 class SourceError(OSError):
@@ -19,18 +23,6 @@ class SourceError(OSError):
         super().__init__(f"{where}: {why}")
         self.where = where
         self.why = why
-
-
-@dataclass
-class Source:
-    name: str
-    open: Callable[[], BinaryIO]  # a fresh stream from the start (for the rare second pass)
-    path: Path | None = None  # local files: Arrow reads them natively (no Python in the read loop)
-    owned: bool = True  # False for a caller's stream: rewound, never closed
-
-    def close(self, stream: BinaryIO) -> None:
-        if self.owned:
-            stream.close()
 
 
 def split_s3(uri: str) -> tuple[str, str]:
@@ -61,78 +53,38 @@ def list_s3(uri: str) -> set[str]:
     return names
 
 
-def open_source(source: str | Path | BinaryIO, name: str | None = None) -> Source:
+@contextmanager
+def _spooled(stream: BinaryIO, where: str) -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="dataset-") as tmp:
+        path = Path(tmp) / "data.csv"
+        try:
+            with path.open("wb") as out:
+                shutil.copyfileobj(stream, out, _COPY_BLOCK)
+        except OSError as exc:
+            raise SourceError(where, str(exc)) from exc
+        yield path
+
+
+@contextmanager
+def local_copy(source: str | Path | BinaryIO) -> Iterator[Path]:
+    """A local path holding the source's bytes, for as long as the context lasts (never modified)."""
     if isinstance(source, str) and source.startswith("s3://"):
         bucket, key = split_s3(source)
-
-        def open_s3() -> BinaryIO:
-            try:
-                body: BinaryIO = _s3_client().get_object(Bucket=bucket, Key=key)["Body"]
-            except Exception as exc:  # botocore raises many types; all mean "can't read the object"
-                raise SourceError(source, str(exc)) from exc
-            return body
-
-        return Source(name or key.rsplit("/", 1)[-1], open_s3)
+        try:
+            body = _s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+        except Exception as exc:  # botocore raises many types; all mean "can't read the object"
+            raise SourceError(source, str(exc)) from exc
+        try:
+            with _spooled(body, source) as path:
+                yield path
+        finally:
+            body.close()
+        return
     if isinstance(source, str | Path):
         path = Path(source)
         if not path.is_file():
             raise SourceError(str(path), "no such file")
-        return Source(name or path.name, lambda: path.open("rb"), path)
-    stream = source
-    start = stream.tell() if stream.seekable() else 0
-
-    def reopen() -> BinaryIO:
-        if stream.seekable():
-            stream.seek(start)
-        return stream
-
-    return Source(name or getattr(stream, "name", None) or "<stream>", reopen, owned=False)
-
-
-def count_breaks(raw: io.BufferedIOBase | BinaryIO, chunk_size: int = 4 << 20) -> tuple[int, int, bytes]:
-    """(line feeds, carriage returns, last byte) of a whole stream, at memchr speed."""
-    newlines = carriage_returns = 0
-    last = b""
-    while chunk := raw.read(chunk_size):
-        newlines += chunk.count(b"\n")
-        carriage_returns += chunk.count(b"\r")
-        last = chunk[-1:]
-    return newlines, carriage_returns, last
-
-
-class CountingStream(io.RawIOBase):
-    """Hands Arrow the bytes after the header while counting line feeds and carriage returns."""
-
-    def __init__(self, raw: BinaryIO, prefix: bytes) -> None:
-        super().__init__()
-        self._raw = raw
-        self._prefix = prefix
-        self.newlines = 0
-        self.carriage_returns = 0
-        self.bytes = 0
-        self.last_byte = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def _count(self, chunk: bytes) -> bytes:
-        if chunk:
-            self.newlines += chunk.count(b"\n")
-            self.carriage_returns += chunk.count(b"\r")
-            self.bytes += len(chunk)
-            self.last_byte = chunk[-1:]
-        return chunk
-
-    def read(self, size: int = -1) -> bytes:
-        if self._prefix:
-            if size is None or size < 0:
-                chunk, self._prefix = self._prefix + self._raw.read(), b""
-                return self._count(chunk)
-            chunk, self._prefix = self._prefix[:size], self._prefix[size:]
-            return self._count(chunk)
-        return self._count(self._raw.read(size if size is not None else -1))
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+        yield path
+        return
+    with _spooled(source, getattr(source, "name", None) or "<stream>") as path:
+        yield path

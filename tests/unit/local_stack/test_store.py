@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import pyarrow as pa
 import pytest
 
 from local_stack.personalize.filtering import Interaction
@@ -60,3 +61,19 @@ def test_put_rows_merge_into_existing_metadata(store: DatasetGroupStore) -> None
 def test_csv_for_a_dataset_the_group_lacks_is_refused(store: DatasetGroupStore) -> None:
     with pytest.raises(StoreError, match="no dataset of this type"):
         store.parse_csv("users", b"USER_ID\nu1\n")
+
+
+def test_an_import_is_parsed_with_avro_types_and_the_validators_rules(store: DatasetGroupStore) -> None:
+    table = store.parse_csv("interactions", CSV)
+    assert table.schema.field("TIMESTAMP").type == pa.int64()
+    assert table.schema.field("EVENT_VALUE").type == pa.float32()  # Avro float is 32-bit
+    assert table.column("EVENT_VALUE").to_pylist() == [None, 2.0, 1.0]
+    bad = CSV.replace(b"u2,i1,20,View,1", b"u2,i1,20.5,View,1")
+    with pytest.raises(StoreError, match=r"invalid at line 4, column TIMESTAMP: not a valid long"):
+        store.parse_csv("interactions", bad)
+
+
+def test_an_import_with_the_columns_in_another_order_than_the_schema_fails(store: DatasetGroupStore) -> None:
+    swapped = b"ITEM_ID,USER_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE\ni1,u1,30,View,\n"
+    with pytest.raises(StoreError, match=r"line 1.*header must be the schema's field names in order"):
+        store.parse_csv("interactions", swapped)

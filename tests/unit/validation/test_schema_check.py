@@ -4,8 +4,10 @@ import copy
 import json
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
+from personalize_rules.avro_types import arrow_types
 from pipeline.paths import schema_dir
 from pipeline.validation import PersonalizeSchemaError, check_schema, schema_issues
 
@@ -78,3 +80,24 @@ def test_defective_schema_is_rejected_with_a_clear_message(dataset_type: str, ch
 
 def test_unknown_dataset_type_is_an_issue() -> None:
     assert schema_issues("actions", {"type": "record"})[0].why.startswith("unknown dataset type")
+
+
+def test_avro_types_read_as_their_width_whether_nullable_or_not() -> None:
+    schema = {
+        "fields": [
+            {"name": "A", "type": "int"},
+            {"name": "B", "type": ["null", "float"]},
+            {"name": "C", "type": "long"},
+            {"name": "D", "type": ["null", "double"]},
+            {"name": "E", "type": "boolean"},
+            {"name": "F", "type": ["null", "string"]},
+        ]
+    }
+    assert arrow_types(schema) == {
+        "A": pa.int32(),  # Avro int and float are 32-bit
+        "B": pa.float32(),
+        "C": pa.int64(),
+        "D": pa.float64(),
+        "E": pa.bool_(),
+        "F": pa.string(),
+    }

@@ -10,18 +10,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import jsonschema
-import numpy as np
-import pyarrow as pa
 import pytest
 
+from personalize_rules import dataset_files
 from pipeline.paths import schema_dir
 from pipeline.validate import main
-from pipeline.validation import ValidationError, engine, validate_directory, validate_file
-from pipeline.validation.aggregates import DuplicateFinder, KeyTable
-from pipeline.validation.chunks import SplitInsideQuotesError, line_chunks
-from pipeline.validation.hashing import hash_strings
-from pipeline.validation.report import ProblemCollector
-from pipeline.validation.sources import open_source
+from pipeline.validation import ValidationError, validate_directory, validate_file
 
 
 @pytest.fixture(scope="module")
@@ -249,79 +243,6 @@ def test_s3_directory_is_read_through_boto3(
     assert [(p.rule, p.line, p.column) for p in report.problems] == [("timestamp_in_milliseconds", 3, 3)]
 
 
-def test_hashes_are_the_same_for_ascii_fast_path_slices_and_multibyte_values() -> None:
-    values = ["a", "bb", "user-1", "", None, "é", "user-1", "x" * 40]
-    whole = hash_strings(pa.array(values))
-    assert whole[2] == whole[6]
-    assert whole[3] == whole[4]  # null hashes like ""
-    assert len(set(whole.tolist())) == 6
-    assert hash_strings(pa.array(values).slice(2)).tolist() == whole[2:].tolist()
-    ascii_only = hash_strings(pa.array(["a", "bb", "user-1"]))
-    assert ascii_only.tolist() == whole[:3].tolist()
-
-
-def test_duplicate_finder_gives_the_same_answer_when_spilling_to_disk() -> None:
-    rng = np.random.default_rng(3)
-    hashes = rng.integers(0, 2**62, 100_000).astype(np.uint64)
-    hashes[500] = hashes[10]
-    hashes[70_000] = hashes[10]
-    hashes[99_999] = hashes[5]
-    answers = []
-    for spill_at in (10**9, 30_000):
-        finder = DuplicateFinder(spill_at=spill_at)
-        for start in range(0, 100_000, 25_000):
-            finder.add(hashes[start : start + 25_000], start)
-        answers.append(finder.finish(5))
-    assert answers[0] == answers[1] == (3, [(500, 10), (70_000, 10), (99_999, 5)])
-
-
-def test_duplicate_finder_numbers_records_across_parts_read_side_by_side() -> None:
-    rng = np.random.default_rng(4)
-    hashes = rng.integers(1, 2**62, 60_000).astype(np.uint64)
-    hashes[45_000] = hashes[7]  # part 1 repeats a row of part 0
-    hashes[50_000] = hashes[41_000]  # part 1 repeats its own row
-    answers = []
-    for spill_at in (10**9, 12_000):
-        finder = DuplicateFinder(spill_at=spill_at)
-        for start in range(0, 40_000, 10_000):  # the parts' batches arrive interleaved
-            finder.add(hashes[40_000 + start // 2 : 40_000 + start // 2 + 5_000], start // 2, part=1)
-            finder.add(hashes[start : start + 10_000], start, part=0)
-        finder.seal(1)  # part 1 sorted as soon as it is done (part 0 at the end)
-        answers.append(finder.finish(5, offsets=(0, 40_000)))
-    assert answers[0] == answers[1] == (2, [(45_000, 7), (50_000, 41_000)])
-
-
-def test_duplicate_finder_refuses_rows_out_of_order() -> None:
-    finder = DuplicateFinder()
-    finder.add(np.ones(10, np.uint64), 0)
-    with pytest.raises(ValueError, match="in order"):
-        finder.add(np.ones(10, np.uint64), 20)
-
-
-def test_key_table_counts_all_and_flagged_rows_while_growing() -> None:
-    table = KeyTable(columns=2, capacity=16)
-    keys = np.arange(1, 600_001, dtype=np.uint64)
-    for _ in range(3):
-        table.add(keys, keys % 2 == 0)
-    found, (counts, flagged) = table.result()
-    order = np.argsort(found)
-    assert found[order].tolist() == keys.tolist()
-    assert set(counts.tolist()) == {3}
-    assert flagged[order][:4].tolist() == [0, 3, 0, 3]
-    assert table.contains(np.array([5, 600_001], np.uint64)).tolist() == [True, False]
-
-
-def test_key_tables_of_parts_merge_into_one() -> None:
-    first, second = KeyTable(columns=2), KeyTable(columns=2)
-    first.add(np.array([1, 2, 2], np.uint64), np.array([True, False, True]))
-    second.add(np.arange(2, 5000, dtype=np.uint64), np.zeros(4998, bool))
-    first.merge(second)
-    keys, (counts, flagged) = first.result()
-    found = dict(zip(keys.tolist(), zip(counts.tolist(), flagged.tolist(), strict=True), strict=True))
-    assert len(found) == 4999 and first.size == 4999
-    assert found[1] == (1, 1) and found[2] == (3, 1) and found[4999] == (1, 0)
-
-
 HEADER = "USER_ID,ITEM_ID,TIMESTAMP,EVENT_TYPE,EVENT_VALUE"
 
 
@@ -402,60 +323,28 @@ def test_every_skipped_row_is_counted_but_only_the_first_five_kept(schemas: Any)
     assert report.row_counts == {"interactions": 1480}
 
 
-def read_by(monkeypatch: pytest.MonkeyPatch, parts: int, *, plain: bool = True) -> None:
-    """Make the validator read a local file in `parts` parts (small chunks and batches, so each part has
-    several), with the reader of plain records or with Arrow alone."""
-    monkeypatch.setattr(engine, "PART_MIN_BYTES", 1024 if parts > 1 else 1 << 40)
-    monkeypatch.setattr(engine, "available_cores", lambda: parts)
-    monkeypatch.setattr(engine, "PARTS_PER_CORE", 1)
-    monkeypatch.setattr(engine, "CHUNK_BYTES", 4096)
-    monkeypatch.setattr(engine, "PLAIN_ROWS", 50)
-    monkeypatch.setattr(engine, "_PLAIN_READER", plain)
-
-
-@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
-def test_the_plain_reader_in_one_part_or_several_reports_exactly_what_arrow_alone_does(
+@pytest.mark.parametrize("parsed_once", [True, False], ids=["parsed-once", "read-per-query"])
+def test_defects_all_over_a_directory_are_each_on_their_line(
     dataset_dir: Callable[..., Path],
     schemas: Any,
     data: SimpleNamespace,
     monkeypatch: pytest.MonkeyPatch,
-    newline: bytes,
+    parsed_once: bool,
 ) -> None:
+    if not parsed_once:  # as a file bigger than MATERIALIZE_MAX_BYTES is read
+        monkeypatch.setattr(dataset_files, "MATERIALIZE_MAX_BYTES", 0)
     lines = data.interactions()
-    lines[3] = ",item-1,1600000001,View,"  # part 1: missing USER_ID
-    lines[1500] = "ghost-user,item-1,1600000002,View,"  # part 2: unknown user
-    lines[1600] = lines[10]  # part 2 repeats a row of part 1
-    lines[1601] = lines[1600]  # ... and then its own row
-    lines[1700] = "user-1,ghost-item,1600000003000,Purchase,"  # part 3: unknown item, milliseconds
-    lines[1900] = "user-2,item-2,,View,"  # part 3: missing TIMESTAMP
-    lines[1300] = 'user-3,"ghost, item",1600000004,View,'  # part 2: a quoted unknown item
+    lines[3] = ",item-1,1600000001,View,"  # missing USER_ID
+    lines[1500] = "ghost-user,item-1,1600000002,View,"  # unknown user
+    lines[1600] = lines[10]  # repeats an earlier row
+    lines[1601] = lines[1600]  # ... twice
+    lines[1700] = "user-1,ghost-item,1600000003000,Purchase,"  # unknown item, milliseconds
+    lines[1900] = "user-2,item-2,,View,"  # missing TIMESTAMP
+    lines[1300] = 'user-3,"ghost, item",1600000004,View,'  # a quoted unknown item
     for i in range(6, len(lines), 7):  # some strings quoted, as some CSV writers do
         lines[i] = re.sub(r"^([^,]*),([^,]*),", r'"\1","\2",', lines[i])
-    root = dataset_dir(interactions=lines)
-    path = root / "interactions.csv"
-    path.write_bytes(path.read_bytes().replace(b"\n", newline))
-    plain_rows = []
-    read = engine.PlainRecords.read
-
-    def counted_read(self: engine.PlainRecords, *args: Any) -> Any:
-        batch = read(self, *args)
-        plain_rows.append(batch.rows)
-        return batch
-
-    monkeypatch.setattr(engine.PlainRecords, "read", counted_read)
-
-    def report(parts: int, *, plain: bool = True) -> dict[str, Any]:
-        read_by(monkeypatch, parts, plain=plain)
-        plain_rows.clear()
-        return validate_directory(str(root), schemas=schemas, event_type="View").to_json()
-
-    one_pass = report(1, plain=False)
-    assert not plain_rows  # Arrow read every record
-    for parts in (1, 3):
-        assert report(parts) == one_pass
-        # most records were read as plain ones, and Arrow read the rest of each chunk with a defect
-        assert len(lines) - 1 - 7 * 120 < sum(plain_rows) < len(lines) - 1
-    assert {(p["rule"], p["line"]) for p in one_pass["problems"]} >= {
+    report = validate_directory(str(dataset_dir(interactions=lines)), schemas=schemas, event_type="View")
+    assert {(p.rule, p.line) for p in report.problems} >= {
         ("missing_value", 4),
         ("unknown_user", 1501),
         ("unknown_item", 1301),
@@ -464,35 +353,8 @@ def test_the_plain_reader_in_one_part_or_several_reports_exactly_what_arrow_alon
         ("timestamp_in_milliseconds", 1701),
         ("missing_value", 1901),
     }
-
-
-def test_parts_split_at_line_feeds_only(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, schemas: Any
-) -> None:
-    path = tmp_path / "interactions.csv"
-    path.write_bytes(b"H\n" + b"a,b\n" * 1000)
-    monkeypatch.setattr(engine, "PART_MIN_BYTES", 1000)
-    monkeypatch.setattr(engine, "available_cores", lambda: 4)
-    monkeypatch.setattr(engine, "PARTS_PER_CORE", 1)
-    validator = engine.FileValidator(
-        "interactions", schemas["interactions"], open_source(path), ProblemCollector()
-    )
-    validator.line_endings = "LF"
-    bounds = validator._part_bounds(path, 2)
-    assert len(bounds) == 5 and bounds[0] == 2 and bounds[-1] == path.stat().st_size
-    assert all(path.read_bytes()[b - 1 : b] == b"\n" for b in bounds[1:-1])
-    validator.line_endings = "CR"  # no line feeds to split at
-    assert validator._part_bounds(path, 2) == [2, path.stat().st_size]
-
-
-@pytest.mark.parametrize("size", [7, 64, 4096])
-def test_line_chunks_end_at_line_feeds_and_lose_no_byte(tmp_path: Path, size: int) -> None:
-    path = tmp_path / "data.csv"
-    body = b"".join(b"x" * (i % 23) + b"\n" for i in range(300)) + b"no line feed at the end"
-    path.write_bytes(b"header\n" + body)
-    chunks = [bytes(c) for c in line_chunks(path, 7, len(body) + 7, size)]
-    assert b"".join(chunks) == body
-    assert all(c.endswith(b"\n") for c in chunks[:-1])
+    repeat = next(p for p in report.problems if p.rule == "duplicate_interaction")
+    assert repeat.message == "exact duplicate of line 11"
 
 
 def test_a_missing_timestamp_beside_an_implausible_one_stays_out_of_the_time_range(
@@ -523,26 +385,8 @@ def test_a_missing_event_value_is_a_value_of_its_own_for_exact_duplicates(
     assert [(p.rule, p.line) for p in report.problems] == [("duplicate_interaction", 23)]
 
 
-def test_line_chunks_never_end_inside_a_quoted_value(tmp_path: Path) -> None:
-    path = tmp_path / "data.csv"
-    records = [f'u{i},"a ""quoted"" value\nover two lines, with a comma",{i}\n'.encode() for i in range(200)]
-    body = b"".join(records)
-    path.write_bytes(body)
-    chunks = [bytes(c) for c in line_chunks(path, 0, len(body), 100)]
-    assert b"".join(chunks) == body
-    ends = {sum(len(r) for r in records[: i + 1]) for i in range(len(records))}
-    assert all(sum(len(c) for c in chunks[: k + 1]) in ends for k in range(len(chunks)))
-
-
-def test_a_part_that_ends_inside_a_quoted_value_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "data.csv"
-    path.write_bytes(b'u1,"first line\nsecond line",1\n')
-    with pytest.raises(SplitInsideQuotesError):
-        list(line_chunks(path, 0, 15, 64))  # ends after "first line\n", inside the quotes
-
-
-def test_line_breaks_inside_quoted_values_near_a_split_give_what_arrow_alone_does(
-    tmp_path: Path, schemas: Any, monkeypatch: pytest.MonkeyPatch
+def test_line_breaks_inside_quoted_values_keep_every_record_and_the_physical_line(
+    tmp_path: Path, schemas: Any
 ) -> None:
     lines = [HEADER] + [
         f'user-{i % 40},"item\n{i % 30}",{1_600_000_000 + i},View,'
@@ -550,14 +394,47 @@ def test_line_breaks_inside_quoted_values_near_a_split_give_what_arrow_alone_doe
         else f"user-{i % 40},x,{1_600_000_000 + i},View,"
         for i in range(3000)
     ]
+    lines[2000] = "user-1,x,soon,View,"  # record 2000: after 667 records of two lines
     path = tmp_path / "interactions.csv"
     path.write_text("\n".join(lines) + "\n")
+    report = validate_file("interactions", path, schemas["interactions"])
+    assert report.summary["files"]["interactions.csv"]["rows"] == 3000
+    assert [(p.rule, p.line) for p in report.problems] == [("invalid_long", 2001 + 667)]
 
-    def report(parts: int, *, plain: bool = True) -> dict[str, Any]:
-        read_by(monkeypatch, parts, plain=plain)
-        return validate_file("interactions", path, schemas["interactions"]).to_json()
 
-    one_pass = report(1, plain=False)
-    assert one_pass["summary"]["files"]["interactions.csv"]["rows"] == 3000
-    assert report(1) == one_pass
-    assert report(4) == one_pass
+def test_columns_in_any_order_are_valid_when_the_schema_lists_its_fields_in_that_order(
+    tmp_path: Path, schemas: Any, data: SimpleNamespace
+) -> None:
+    # "Schema fields can appear in any order, but they must match the order of the corresponding column
+    # headers in your CSV file" (Personalize developer guide, schema formatting requirements)
+    order = [3, 0, 2, 1, 4]  # EVENT_TYPE,USER_ID,TIMESTAMP,ITEM_ID,EVENT_VALUE
+    lines = [",".join(line.split(",")[i] for i in order) for line in data.interactions()]
+    path = data.write(tmp_path / "interactions.csv", lines)
+    schema = dict(schemas["interactions"])
+    fields = {f["name"]: f for f in schema["fields"]}
+    names = lines[0].split(",")
+    assert not validate_file("interactions", path, schema).ok  # the schema's own order: a mismatch
+    schema["fields"] = [fields[name] for name in names]
+    report = validate_file("interactions", path, schema)
+    assert report.ok, report.format_text()
+    assert report.summary["files"]["interactions.csv"]["event_types"] == {"View": 1600, "Purchase": 400}
+
+
+def test_the_report_carries_each_files_sha256_from_its_pass_over_the_bytes(
+    dataset_dir: Callable[..., Path], schemas: Any
+) -> None:
+    root = dataset_dir()
+    assert validate_directory(str(root), schemas=schemas).digests == {}
+    report = validate_directory(str(root), schemas=schemas, digests=True)
+    assert report.digests == {
+        name: hashlib.sha256((root / name).read_bytes()).hexdigest()
+        for name in ("interactions.csv", "users.csv", "items.csv")
+    }
+    assert "digests" not in report.to_json()  # the JSON report keeps its schema
+
+
+def test_a_file_that_is_not_readable_is_a_validation_error(tmp_path: Path, schemas: Any) -> None:
+    folder = tmp_path / "interactions.csv"
+    folder.mkdir()
+    with pytest.raises(ValidationError, match="no such file"):
+        validate_file("interactions", folder, schemas["interactions"])

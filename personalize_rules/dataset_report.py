@@ -132,6 +132,7 @@ class ValidationReport:
     summary: dict[str, Any]
     row_counts: dict[str, int]
     problem_counts: list[dict[str, Any]] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # file name -> SHA-256 of the bytes checked
 
     @classmethod
     def from_collector(
