@@ -38,6 +38,7 @@ import pyarrow as pa
 from personalize_rules.csv_header import read_header
 from personalize_rules.dataset_report import Problem, ProblemCollector, Severity, shorten
 from personalize_rules.dataset_schemas import field_specs
+from personalize_rules.errors import RulesError
 from personalize_rules.value_rules import (
     LIMITS,
     iso_time,
@@ -61,13 +62,11 @@ _HASH_BLOCK = 4 << 20
 _BACKSLASH_QUOTE = re.compile(r'\\"')
 
 
-class DatasetFileError(OSError):
+class DatasetFileError(RulesError, OSError):
     """A dataset file can't be read at all; says which and why."""
 
     def __init__(self, where: str, why: str) -> None:
-        super().__init__(f"{where}: {why}")
-        self.where = where
-        self.why = why
+        super().__init__(where, why)
 
 
 @dataclass

@@ -9,19 +9,18 @@ from typing import Any, BinaryIO
 from personalize_rules.dataset_files import DatasetFileError, FileCheck, FileChecker
 from personalize_rules.dataset_report import ProblemCollector, ValidationReport
 from personalize_rules.value_rules import LIMITS
+from pipeline.errors import PipelineError
 from pipeline.paths import DATASET_TYPES
 from pipeline.validation.sources import SourceError, list_s3, local_copy
 
 __all__ = ["ValidationError", "validate_directory", "validate_file"]
 
 
-class ValidationError(ValueError):
+class ValidationError(PipelineError, ValueError):
     """The validator can't run at all (missing directory or file, unreadable schema); says where and why."""
 
     def __init__(self, where: str, why: str) -> None:
-        super().__init__(f"{where}: {why}")
-        self.where = where
-        self.why = why
+        super().__init__(where, why)
 
 
 def _summary(checks: list[FileCheck], event_type: str | None) -> dict[str, Any]:

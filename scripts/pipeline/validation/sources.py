@@ -11,18 +11,18 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlparse
 
+from pipeline.errors import PipelineError
+
 __all__ = ["SourceError", "list_s3", "local_copy", "split_s3"]
 
 _COPY_BLOCK = 8 << 20
 
 
-class SourceError(OSError):
+class SourceError(PipelineError, OSError):
     """A dataset file can't be opened; says which and why."""
 
     def __init__(self, where: str, why: str) -> None:
-        super().__init__(f"{where}: {why}")
-        self.where = where
-        self.why = why
+        super().__init__(where, why)
 
 
 def split_s3(uri: str) -> tuple[str, str]:
