@@ -96,6 +96,15 @@ def _python(*args: str, log_name: str | None = None, progress: Progress | None =
         raise LifecycleError(" ".join(args), f"exited with code {done.returncode}:\n{tail}", f"see {log}")
 
 
+def _terraform_step_times(progress: Progress) -> None:
+    """Where the apply's time went: the `<== step: done in Ns` lines pipeline.infra logs."""
+    log = state_dir() / "terraform-apply.log"
+    if log.exists():
+        for line in log.read_text(errors="replace").splitlines():
+            if line.startswith("<== "):
+                progress.say(f"  {line[4:]}")
+
+
 def _data(kind: str) -> Path:
     if kind == "online-retail":
         out = repo_root() / "data" / "online-retail"
@@ -199,6 +208,7 @@ def run_demo(
                 progress=progress,
             ),
         )
+        _terraform_step_times(progress)
         ctx = stages.run("terraform outputs", lambda: Context.load("local", progress=progress))
         from pipeline.lifecycle.batch import run_batch
         from pipeline.lifecycle.evaluation import run_evaluate
@@ -232,7 +242,7 @@ def run_demo(
     progress.plain(
         f"""
 == running now
-  local AWS endpoint   http://127.0.0.1:{port}   (S3, IAM, SSM, KMS, CloudFormation, Personalize)
+  local AWS endpoint   http://127.0.0.1:{port}   (S3, KMS, CloudWatch, Personalize, ...)
   recommendations API  {api_base}   (chalice local; log in {state_dir() / "api.log"})
   evaluation report    {evaluation.markdown.relative_to(repo_root())}
   batch output         {batch.files[0].parent.relative_to(repo_root()) if batch.files else "-"}
