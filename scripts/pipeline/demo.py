@@ -96,6 +96,16 @@ def _python(*args: str, log_name: str | None = None, progress: Progress | None =
         raise LifecycleError(" ".join(args), f"exited with code {done.returncode}:\n{tail}", f"see {log}")
 
 
+def _local_stack_up(port: int) -> None:
+    """`python -m local_stack up`: it refuses a port served by another checkout's stack, saying whose."""
+    try:
+        _python("-m", "local_stack", "up", "--port", str(port))
+    except subprocess.CalledProcessError as exc:
+        raise LifecycleError(
+            "local stack up", f"no local stack of this checkout on port {port}", "see the message above"
+        ) from exc
+
+
 def _terraform_step_times(progress: Progress) -> None:
     """Where the apply's time went: the `<== step: done in Ns` lines pipeline.infra logs."""
     log = state_dir() / "terraform-apply.log"
@@ -192,7 +202,7 @@ def run_demo(
     started_stack = False
     try:
         stages.run("install check", _install_check)
-        stages.run("local stack up", lambda: _python("-m", "local_stack", "up", "--port", str(port)))
+        stages.run("local stack up", lambda: _local_stack_up(port))
         started_stack = True
         data_dir = stages.run(f"data ({data})", lambda: _data(data))
         stages.run("validate", lambda: _validate(data_dir, progress))

@@ -34,5 +34,6 @@ module "platform" {
   endpoint                 = var.endpoint
   prevent_destroy          = false # the local stack is thrown away with `make down`
   force_destroy            = var.force_destroy
+  force_destroy_logs       = true # access logs of a throw-away stack
   kms_deletion_window_days = 7
 }

@@ -41,6 +41,7 @@ module "storage" {
   batch_output_expiration_days      = try(local.storage.batch_output_expiration_days, 30)
   import_noncurrent_expiration_days = try(local.storage.import_noncurrent_expiration_days, 90)
   force_destroy                     = var.force_destroy
+  force_destroy_logs                = var.force_destroy_logs
   kms_deletion_window_days          = var.kms_deletion_window_days
   tags                              = local.tags
 }

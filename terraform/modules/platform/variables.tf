@@ -64,6 +64,12 @@ variable "force_destroy" {
   default     = false
 }
 
+variable "force_destroy_logs" {
+  type        = bool
+  description = "Let destroy remove the access-log bucket while it holds logs (local stack)."
+  default     = false
+}
+
 variable "kms_deletion_window_days" {
   type        = number
   description = "Waiting period before the data key is deleted after destroy (7-30)."

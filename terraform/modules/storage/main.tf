@@ -162,8 +162,8 @@ resource "aws_kms_key" "disposable" {
 }
 
 locals {
-  kms_key_arn = one(concat(aws_kms_key.protected[*].arn, aws_kms_key.disposable[*].arn))
-  kms_key_id  = one(concat(aws_kms_key.protected[*].key_id, aws_kms_key.disposable[*].key_id))
+  kms_key_arn = try(aws_kms_key.protected[0].arn, aws_kms_key.disposable[0].arn)
+  kms_key_id  = try(aws_kms_key.protected[0].key_id, aws_kms_key.disposable[0].key_id)
 }
 
 resource "aws_kms_alias" "this" {
@@ -179,7 +179,7 @@ resource "aws_s3_bucket" "logs" {
   #checkov:skip=CKV2_AWS_62:No consumer for event notifications on access logs.
   #checkov:skip=CKV_AWS_145:S3 server access logging only delivers to SSE-S3 buckets, not SSE-KMS.
   bucket        = local.log_bucket_name
-  force_destroy = var.force_destroy
+  force_destroy = var.force_destroy_logs
   tags          = var.tags
 
   # Lifecycle rules inline, not as aws_s3_bucket_lifecycle_configuration: that resource waits at least
@@ -320,7 +320,8 @@ locals {
     { id = "expire-old-imports", prefix = var.import_prefix, expiration_days = null, noncurrent_days = var.import_noncurrent_expiration_days, abort_days = null },
     { id = "abort-incomplete-uploads", prefix = "", expiration_days = null, noncurrent_days = null, abort_days = 1 },
   ]
-  bucket_id = one(concat(aws_s3_bucket.protected[*].id, aws_s3_bucket.disposable[*].id))
+  # Exactly one variant exists; try() reads whichever it is (and lets checkov see both connections).
+  bucket_id = try(aws_s3_bucket.protected[0].id, aws_s3_bucket.disposable[0].id)
 }
 
 resource "aws_s3_bucket_ownership_controls" "this" {
@@ -375,11 +376,13 @@ resource "aws_s3_bucket_policy" "this" {
 # --- destroy guard -----------------------------------------------------------------------------
 # Terraform destroys dependents first: left alone, a destroy would remove the bucket's policy, public-access
 # block, encryption and logging, then fail on a bucket that still holds objects. This guard depends on all
-# of them, so a destroy reaches it first; its destroy-time check fails while a bucket this configuration
-# may not empty (force_destroy = false) still holds objects or versions, and then nothing else is touched.
+# of them, so a destroy reaches it first; its destroy-time check fails while the data bucket, which this
+# configuration may not empty (force_destroy = false), still holds objects or versions, and then nothing
+# else is touched. (The log bucket is not checked: S3 keeps delivering access logs to it until the data
+# bucket is gone, so it could never be empty beforehand; force_destroy_logs decides its fate.)
 resource "terraform_data" "destroy_guard" {
   input = {
-    buckets       = [var.bucket_name, local.log_bucket_name]
+    buckets       = [var.bucket_name]
     force_destroy = var.force_destroy
     region        = var.region
     endpoint      = var.endpoint == null ? "" : var.endpoint

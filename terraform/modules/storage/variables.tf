@@ -108,6 +108,12 @@ variable "force_destroy" {
   default     = false
 }
 
+variable "force_destroy_logs" {
+  type        = bool
+  description = "Allow destroying the access-log bucket while it holds logs (local stack; in AWS, keep the logs unless you mean to drop them)."
+  default     = false
+}
+
 variable "kms_deletion_window_days" {
   type        = number
   description = "Waiting period before the data key is deleted after destroy."

@@ -327,17 +327,16 @@ def test_a_destroy_stopped_by_a_bucket_with_objects_leaves_its_protections_and_k
 def test_destroy_leaves_nothing_behind(
     local_stack: Any, outputs: dict[str, Any], tf_env: dict[str, str]
 ) -> None:
-    # Last in this module: everything above reads the applied state. The bucket is emptied on purpose
-    # first (every version), as the destroy guard asks.
+    # Last in this module: everything above reads the applied state. The data bucket is emptied on
+    # purpose first (every version), as the destroy guard asks; the local log bucket is force-destroyed.
     s3 = local_stack.client("s3")
-    for bucket in (outputs["bucket_name"], f"{outputs['bucket_name']}-logs"):
-        listed = s3.list_object_versions(Bucket=bucket)
-        doomed = [
-            {"Key": v["Key"], "VersionId": v["VersionId"]}
-            for v in listed.get("Versions", []) + listed.get("DeleteMarkers", [])
-        ]
-        if doomed:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed})
+    listed = s3.list_object_versions(Bucket=outputs["bucket_name"])
+    doomed = [
+        {"Key": v["Key"], "VersionId": v["VersionId"]}
+        for v in listed.get("Versions", []) + listed.get("DeleteMarkers", [])
+    ]
+    if doomed:
+        s3.delete_objects(Bucket=outputs["bucket_name"], Delete={"Objects": doomed})
     _infra("destroy", tf_env, "--confirm", "local")
     buckets = [b["Name"] for b in local_stack.client("s3").list_buckets()["Buckets"]]
     assert not [b for b in buckets if b.startswith(NAME)]

@@ -22,8 +22,9 @@ variables {
   account_id  = "123456789012"
   region      = "eu-west-1"
   # Runs that apply are destroyed when the test ends: the disposable bucket and key, emptied by Terraform.
-  prevent_destroy = false
-  force_destroy   = true
+  prevent_destroy    = false
+  force_destroy      = true
+  force_destroy_logs = true
 }
 
 run "names_come_from_the_project_config" {

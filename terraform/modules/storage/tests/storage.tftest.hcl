@@ -3,11 +3,12 @@ mock_provider "aws" {}
 # Runs that apply must be destroyable at the end of the test: protection off, buckets emptied by
 # Terraform (so the destroy guard has nothing to check). The protected defaults have their own plan runs.
 variables {
-  bucket_name     = "acme-recs-data-123456789012"
-  account_id      = "123456789012"
-  region          = "eu-west-1"
-  prevent_destroy = false
-  force_destroy   = true
+  bucket_name        = "acme-recs-data-123456789012"
+  account_id         = "123456789012"
+  region             = "eu-west-1"
+  prevent_destroy    = false
+  force_destroy      = true
+  force_destroy_logs = true
 }
 
 run "data_bucket_is_encrypted_with_a_rotating_customer_key" {
@@ -193,7 +194,7 @@ run "disposable_bucket_and_key_when_protection_is_off" {
   }
 }
 
-run "destroy_guard_checks_both_buckets_unless_terraform_may_empty_them" {
+run "destroy_guard_checks_the_data_bucket_unless_terraform_may_empty_it" {
   command = plan
 
   variables {
@@ -201,8 +202,8 @@ run "destroy_guard_checks_both_buckets_unless_terraform_may_empty_them" {
   }
 
   assert {
-    condition     = terraform_data.destroy_guard.input.buckets == ["acme-recs-data-123456789012", "acme-recs-data-123456789012-logs"]
-    error_message = "the destroy guard must check the data and log buckets"
+    condition     = terraform_data.destroy_guard.input.buckets == ["acme-recs-data-123456789012"]
+    error_message = "the destroy guard must check the data bucket"
   }
   assert {
     condition     = terraform_data.destroy_guard.input.force_destroy == false
