@@ -551,7 +551,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.action,
             args.env,
             stage=args.stage,
-            plan_file=args.plan_file,
+            # Terraform runs in the environment's directory: a relative path means the caller's.
+            plan_file=args.plan_file.resolve() if args.plan_file else None,
             auto_approve=args.auto_approve,
             confirm=args.confirm,
             unprotect=args.unprotect,
