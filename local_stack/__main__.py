@@ -112,7 +112,7 @@ def down(port: int | None, wait_seconds: float = 15.0, *, orphan: bool = False) 
         return _down_orphan(port, wait_seconds)
     ports = [port] if port is not None else sorted(_ports_with_pid_files())
     if not ports:
-        print("no local stack started by this checkout")
+        print("local stack not running (none started by this checkout)")
         return 0
     for each in ports:
         _down_one(each, wait_seconds)
