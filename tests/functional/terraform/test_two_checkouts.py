@@ -119,3 +119,27 @@ def test_a_stack_whose_checkout_was_deleted_is_stopped_only_with_orphan(
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     assert health(f"http://127.0.0.1:{port}") is None
     assert not is_alive(pid)
+
+
+def test_a_new_stack_sets_aside_the_state_of_the_previous_one(tmp_path: Path) -> None:
+    # The previous stack lived in memory: its resources are gone, so is its state's meaning.
+    checkout = _clone(tmp_path / "checkout")
+    state = checkout / ".local" / "terraform" / "local" / "terraform.tfstate"
+    state.parent.mkdir(parents=True)
+    state.write_text('{"version": 4, "resources": []}')
+    port = free_port()
+    try:
+        started = _run(checkout, port, "-m", "local_stack", "up", "--port", str(port))
+        assert started.returncode == 0, started.stdout + started.stderr
+        assert not state.exists()
+        assert (
+            state.with_name("terraform.tfstate.previous-stack").read_text()
+            == '{"version": 4, "resources": []}'
+        )
+        # A stack this checkout already runs is reused: nothing is set aside again.
+        state.write_text("{}")
+        assert _run(checkout, port, "-m", "local_stack", "up", "--port", str(port)).returncode == 0
+        assert state.read_text() == "{}"
+    finally:
+        assert _run(checkout, port, "-m", "local_stack", "down").returncode == 0
+    assert health(f"http://127.0.0.1:{port}") is None
