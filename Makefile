@@ -6,6 +6,13 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 ENV ?= local
+# ENV=aws needs STAGE=staging|production (each its own state, tfvars and config overrides).
+STAGE ?=
+PLAN ?=
+CONFIRM ?=
+AUTO_APPROVE ?=
+UNPROTECT ?=
+export STAGE
 DATA ?= data/sample
 SIZE ?= small
 OUT ?= data/sample
@@ -26,7 +33,7 @@ export TF_PROVIDER_MIRROR
 TF_DIR := terraform/envs/$(ENV)
 
 .PHONY: help install lock tf-lock lint typecheck tf-check test test-unit test-functional bench \
-	validate sample-data online-retail local-up local-down local-status plan apply destroy outputs \
+	validate sample-data online-retail local-up local-down local-status plan apply destroy bootstrap outputs \
 	import train evaluate promote batch events lint-filters serve deploy demo down clean \
 	currents-sync currents-sample currents-package forget braze-sync
 
@@ -117,23 +124,28 @@ online-retail: install ## Convert the real Online Retail log into the three data
 local-up: install ## Start the local AWS endpoint (LOCAL_STACK_PORT, default 4566) in the background
 	$(PY) -m local_stack up --port $(LOCAL_STACK_PORT)
 
-local-down: install ## Stop the local AWS endpoint
+local-down: install ## Stop the local AWS endpoint(s) this checkout started
 	$(PY) -m local_stack down
 
 local-status: install ## Is the local endpoint up?
 	$(PY) -m local_stack status
 
-plan: install .terraform.d/cli.tfrc ## terraform plan for ENV=local|aws
-	$(PY) -m pipeline plan --env $(ENV)
+INFRA_ARGS = --env $(ENV) $(if $(STAGE),--stage $(STAGE))
 
-apply: install .terraform.d/cli.tfrc ## terraform apply for ENV=local|aws
-	$(PY) -m pipeline apply --env $(ENV)
+plan: install .terraform.d/cli.tfrc ## terraform plan for ENV=local|aws [STAGE=staging|production] [PLAN=<file> to save it]
+	$(PY) -m pipeline plan $(INFRA_ARGS) $(if $(PLAN),--plan-file $(PLAN))
 
-destroy: install .terraform.d/cli.tfrc ## terraform destroy for ENV=local|aws
-	$(PY) -m pipeline destroy --env $(ENV)
+apply: install .terraform.d/cli.tfrc ## terraform apply: PLAN=<saved plan>, or asks on a terminal (AUTO_APPROVE=1 for CI)
+	$(PY) -m pipeline apply $(INFRA_ARGS) $(if $(PLAN),--plan-file $(PLAN)) $(if $(filter 1 true yes,$(AUTO_APPROVE)),--auto-approve)
+
+destroy: install .terraform.d/cli.tfrc ## terraform destroy: needs CONFIRM=<local|staging|production> [UNPROTECT=1 releases the data bucket and key]
+	$(PY) -m pipeline destroy $(INFRA_ARGS) $(if $(CONFIRM),--confirm $(CONFIRM)) $(if $(filter 1 true yes,$(UNPROTECT)),--unprotect)
+
+bootstrap: install .terraform.d/cli.tfrc ## Create the S3 state bucket of ENV=aws STAGE=<stage> and write its backend config
+	$(PY) -m pipeline bootstrap --env aws $(if $(STAGE),--stage $(STAGE)) $(if $(filter 1 true yes,$(AUTO_APPROVE)),--auto-approve)
 
 outputs: install .terraform.d/cli.tfrc ## Print the Terraform outputs the scripts and the API use
-	$(PY) -m pipeline outputs --env $(ENV)
+	$(PY) -m pipeline outputs $(INFRA_ARGS)
 
 import: install ## Validate, upload and import DATA=<dir> [MODE=FULL|INCREMENTAL]
 	$(PY) -m pipeline import --env $(ENV) --data $(DATA) $(if $(MODE),--mode $(MODE))

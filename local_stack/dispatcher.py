@@ -14,6 +14,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from local_stack.ownership import owner_from_environment
+from local_stack.process import HEALTH_PATH
+
 __all__ = [
     "HEALTH_PATH",
     "PERSONALIZE_SERVICES",
@@ -24,9 +27,20 @@ __all__ = [
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-HEALTH_PATH = "/_local_stack/health"
 PERSONALIZE_SERVICES = frozenset({"personalize", "personalize-runtime", "personalize-events"})
-MOTO_SERVICES = ("s3", "iam", "sts", "kms", "ssm", "cloudformation", "logs")
+MOTO_SERVICES = (
+    "s3",
+    "iam",
+    "sts",
+    "kms",
+    "ssm",
+    "cloudformation",
+    "logs",
+    # The monitoring module: alarms and the dashboard, their SNS topic, the EventBridge rules.
+    "cloudwatch",
+    "sns",
+    "events",
+)
 
 _SCOPE = re.compile(r"Credential=[^/,\s]+/(\d{8})/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 
@@ -47,6 +61,8 @@ class Dispatcher:
         self.personalize_app = personalize_app
         self.braze_app = braze_app
         self.started = time.time()
+        # Which checkout started this server (None when started without one, as the tests do).
+        self.owner = owner_from_environment()
 
     def service_for(self, environ: dict[str, Any]) -> str:
         """The service a request is meant for: `personalize*`, `braze` or `moto`."""
@@ -81,6 +97,7 @@ class Dispatcher:
                 "pid": os.getpid(),
                 "uptime_seconds": round(time.time() - self.started, 3),
                 "services": sorted(MOTO_SERVICES + tuple(PERSONALIZE_SERVICES)),
+                "owner": self.owner,
             }
         ).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])

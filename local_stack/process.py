@@ -20,19 +20,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local_stack.dispatcher import HEALTH_PATH
 from local_stack.errors import LocalStackError
 
 __all__ = [
+    "HEALTH_PATH",
     "LocalStackStartError",
     "RunningServer",
+    "checkout_dir",
     "free_port",
     "health",
     "home_dir",
     "is_alive",
     "serve",
     "stop_process",
+    "terraform_state_dir",
 ]
+
+# The health document every local server answers (the dispatcher serves it; `health` polls it).
+HEALTH_PATH = "/_local_stack/health"
 
 
 class LocalStackStartError(LocalStackError):
@@ -45,14 +50,24 @@ class LocalStackStartError(LocalStackError):
         self.log_path = log_path
 
 
+def checkout_dir() -> Path:
+    """The checkout this code runs from: `BP_REPO_ROOT` if set, else the folder above this package."""
+    checkout = os.environ.get("BP_REPO_ROOT")
+    return Path(checkout) if checkout else Path(__file__).resolve().parents[1]
+
+
 def home_dir() -> Path:
     """Where pid and log files of background servers live: `LOCAL_STACK_HOME`, else `.local` in the
-    checkout (`BP_REPO_ROOT` if set, else the folder above this package)."""
+    checkout."""
     override = os.environ.get("LOCAL_STACK_HOME")
-    if override:
-        return Path(override)
-    checkout = os.environ.get("BP_REPO_ROOT")
-    return (Path(checkout) if checkout else Path(__file__).resolve().parents[1]) / ".local"
+    return Path(override) if override else checkout_dir() / ".local"
+
+
+def terraform_state_dir(name: str) -> Path:
+    """Local Terraform state and .terraform data of environment `name`: `BP_TF_STATE_DIR`, else
+    `.local/terraform/<name>` in the checkout (the stack records it to tell its owner apart)."""
+    override = os.environ.get("BP_TF_STATE_DIR")
+    return Path(override) if override else checkout_dir() / ".local" / "terraform" / name
 
 
 def is_alive(pid: int) -> bool:

@@ -32,6 +32,7 @@ _TERRAFORM_ACTIONS = {
     "apply": "terraform apply, then each solution's auto-training as the config says",
     "destroy": "terraform destroy of the environment",
     "outputs": "print the Terraform outputs the scripts and the API use (JSON)",
+    "bootstrap": "create the S3 state bucket of an AWS stage and write its backend config",
 }
 
 
@@ -44,7 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     for action, text in _TERRAFORM_ACTIONS.items():
-        _env(sub.add_parser(action, help=text))
+        p = sub.add_parser(action, help=text)
+        _env(p)
+        p.add_argument(
+            "--stage", default=os.environ.get("STAGE") or None, help="with --env aws: staging or production"
+        )
+        if action in ("plan", "apply"):
+            p.add_argument("--plan-file", type=Path, help="plan: save the plan here; apply: apply exactly it")
+        if action in ("apply", "bootstrap"):
+            p.add_argument("--auto-approve", action="store_true", help="apply without asking (CI)")
+        if action == "destroy":
+            p.add_argument("--confirm", help="the environment's name (local, staging or production)")
+            p.add_argument(
+                "--unprotect", action="store_true", help="release the protected data bucket and key too"
+            )
 
     p = sub.add_parser("import", help="validate, upload and import a data directory")
     _env(p)
@@ -137,7 +151,7 @@ def _run(args: argparse.Namespace, progress: Progress) -> None:
         run_lint_filters(progress=progress)
         return
     if command in _TERRAFORM_ACTIONS:
-        _terraform(args.env, command, progress)
+        _terraform(args, progress)
         return
     if command == "demo":
         from pipeline.demo import run_demo
@@ -186,20 +200,34 @@ def _preflight(args: argparse.Namespace) -> None:
         raise ValidationFailedError(f"--{attr} {path}", f"no such {kind}", f"check the {attr.upper()}= path")
 
 
-def _terraform(env: str, action: str, progress: Progress) -> None:
-    from pipeline.infra import run
+def _terraform(args: argparse.Namespace, progress: Progress) -> None:
+    from pipeline.infra import bootstrap, run
 
-    out = run(action, env)
+    action: str = args.command
+    if action == "bootstrap":
+        bootstrap(args.stage, auto_approve=args.auto_approve)
+        return
+    plan_file: Path | None = getattr(args, "plan_file", None)
+    out = run(
+        action,
+        args.env,
+        stage=args.stage,
+        # Terraform runs in the environment's directory: a relative path means the caller's.
+        plan_file=plan_file.resolve() if plan_file else None,
+        auto_approve=getattr(args, "auto_approve", False),
+        confirm=getattr(args, "confirm", None),
+        unprotect=getattr(args, "unprotect", False),
+    )
     if action == "outputs":
         from pipeline.tf_outputs import parse_outputs
 
-        print(json.dumps(parse_outputs(env, out), indent=2, sort_keys=True, default=str))
+        print(json.dumps(parse_outputs(args.env, out), indent=2, sort_keys=True, default=str))
     if action == "apply":
         # CloudFormation cannot set a solution's auto-training, and AWS defaults it to on (a billed
         # version every 7 days): right after apply, set each solution as the config says.
         from pipeline.lifecycle.training import apply_auto_training
 
-        apply_auto_training(Context.load(env, progress=progress))
+        apply_auto_training(Context.load(args.env, progress=progress))
 
 
 def _import(ctx: Context, args: argparse.Namespace) -> None:

@@ -97,6 +97,25 @@ def _python(*args: str, log_name: str | None = None, progress: Progress | None =
         raise LifecycleError(" ".join(args), f"exited with code {done.returncode}:\n{tail}", f"see {log}")
 
 
+def _local_stack_up(port: int) -> None:
+    """`python -m local_stack up`: it refuses a port served by another checkout's stack, saying whose."""
+    try:
+        _python("-m", "local_stack", "up", "--port", str(port))
+    except subprocess.CalledProcessError as exc:
+        raise LifecycleError(
+            "local stack up", f"no local stack of this checkout on port {port}", "see the message above"
+        ) from exc
+
+
+def _terraform_step_times(progress: Progress) -> None:
+    """Where the apply's time went: the `<== step: done in Ns` lines pipeline.infra logs."""
+    log = home_dir() / "terraform-apply.log"
+    if log.exists():
+        for line in log.read_text(errors="replace").splitlines():
+            if line.startswith("<== "):
+                progress.say(f"  {line[4:]}")
+
+
 def _data(kind: str) -> Path:
     if kind == "online-retail":
         out = repo_root() / "data" / "online-retail"
@@ -184,7 +203,7 @@ def run_demo(
     started_stack = False
     try:
         stages.run("install check", _install_check)
-        stages.run("local stack up", lambda: _python("-m", "local_stack", "up", "--port", str(port)))
+        stages.run("local stack up", lambda: _local_stack_up(port))
         started_stack = True
         data_dir = stages.run(f"data ({data})", lambda: _data(data))
         stages.run("validate", lambda: _validate(data_dir, progress))
@@ -200,6 +219,7 @@ def run_demo(
                 progress=progress,
             ),
         )
+        _terraform_step_times(progress)
         ctx = stages.run("terraform outputs", lambda: Context.load("local", progress=progress))
         from pipeline.lifecycle.batch import run_batch
         from pipeline.lifecycle.evaluation import run_evaluate
@@ -236,7 +256,7 @@ def run_demo(
     progress.plain(
         f"""
 == running now
-  local AWS endpoint   http://127.0.0.1:{port}   (S3, IAM, SSM, KMS, CloudFormation, Personalize)
+  local AWS endpoint   http://127.0.0.1:{port}   (S3, KMS, CloudWatch, Personalize, ...)
   recommendations API  {api_base}   (chalice local; log in {home_dir() / "api.log"})
   evaluation report    {evaluation.markdown.relative_to(repo_root())}
   batch output         {batch.files[0].parent.relative_to(repo_root()) if batch.files else "-"}

@@ -1,5 +1,13 @@
-"""Run Terraform for an environment: init, plan, apply, destroy, outputs (the CLI's `python -m pipeline
-plan|apply|destroy|outputs --env local|aws` calls `run`).
+"""Run Terraform for an environment: init, plan, apply, destroy, outputs, bootstrap (the CLI's
+`python -m pipeline plan|apply|destroy|outputs|bootstrap` calls `run` and `bootstrap`).
+
+Environments: `--env local` (the local stack) or `--env aws --stage staging|production` (two instances of
+terraform/envs/aws, each with its own tfvars, backend config and S3 state under stages/).
+
+Consent: `plan --plan-file F` saves a plan and `apply --plan-file F` applies exactly it. An apply to AWS
+without a saved plan shows the plan and asks on a terminal, or needs `--auto-approve` (CI); with neither
+it refuses. `destroy` refuses unless `--confirm` names the environment (local included). The local
+environment's apply approves itself: the local stack is throw-away and the demo and tests run unattended.
 
 Terraform runs through python-terraform. Provider installation never touches the network when a
 filesystem mirror is known: `ensure_cli_config()` writes the same `cli.tfrc` the Makefile writes and
@@ -9,9 +17,11 @@ every Terraform call here (and in `pipeline.tf_checks`, `pipeline.tf_outputs`) g
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
@@ -20,14 +30,17 @@ from typing import Any
 
 from python_terraform import IsFlagged, Terraform
 
+from local_stack.process import terraform_state_dir
 from pipeline.errors import PipelineError
 from pipeline.paths import repo_root
 
 __all__ = [
     "ENVIRONMENTS",
+    "STAGES",
     "InfraError",
     "ensure_cli_config",
     "env_dir",
+    "environment_name",
     "find_provider_mirror",
     "init",
     "local_endpoint",
@@ -38,6 +51,16 @@ __all__ = [
 ]
 
 ENVIRONMENTS: tuple[str, ...] = ("local", "aws")
+# Instances of terraform/envs/aws: each has stages/<stage>.tfvars and stages/<stage>.backend.hcl.
+STAGES: tuple[str, ...] = ("staging", "production")
+# The data bucket and key exist under one of two addresses (storage module: prevent_destroy is a literal).
+PROTECTED_ADDRESSES: tuple[tuple[str, str], ...] = tuple(
+    (
+        f"module.platform.module.storage.{kind}.protected[0]",
+        f"module.platform.module.storage.{kind}.disposable[0]",
+    )
+    for kind in ("aws_s3_bucket", "aws_kms_key")
+)
 # Local-stack account (moto's default); the local env passes it to Terraform as account_id.
 LOCAL_ACCOUNT_ID = "123456789012"
 
@@ -120,10 +143,34 @@ def env_dir(env: str) -> Path:
     return repo_root() / "terraform" / "envs" / env
 
 
-def state_dir(env: str) -> Path:
-    """Local state and .terraform data of an environment: BP_TF_STATE_DIR or .local/terraform/<env>."""
-    override = os.environ.get("BP_TF_STATE_DIR")
-    return Path(override) if override else repo_root() / ".local" / "terraform" / env
+def resolve_stage(env: str, stage: str | None = None) -> str | None:
+    """The AWS stage (`stage`, else $STAGE); None for local. AWS without a known stage is an error."""
+    if env != "aws":
+        return None
+    stage = stage or os.environ.get("STAGE") or None
+    if stage not in STAGES:
+        raise InfraError(
+            "select stage",
+            str(stage),
+            f"ENV=aws needs STAGE={' or STAGE='.join(STAGES)} (each has its own state and settings)",
+        )
+    return stage
+
+
+def environment_name(env: str, stage: str | None = None) -> str:
+    """What CONFIRM must say and what config overrides are keyed by: `local`, `staging` or `production`."""
+    return resolve_stage(env, stage) or env
+
+
+def stage_file(stage: str, suffix: str) -> Path:
+    """terraform/envs/aws/stages/<stage><suffix> (`.tfvars`, `.backend.hcl`)."""
+    return env_dir("aws") / "stages" / f"{stage}{suffix}"
+
+
+def state_dir(env: str, stage: str | None = None) -> Path:
+    """Local state and .terraform data of an environment: BP_TF_STATE_DIR or .local/terraform/<name>."""
+    stage = resolve_stage(env, stage)
+    return terraform_state_dir(f"{env}-{stage}" if stage else env)
 
 
 def local_endpoint() -> str:
@@ -135,19 +182,27 @@ def local_endpoint() -> str:
 
 
 def _check_local_stack(endpoint: str) -> None:
+    """The local stack answers and serves this checkout (never apply our state to another's stack)."""
     url = f"{endpoint}/_local_stack/health"
     try:
         with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback URL we built
             if response.status == 200:
+                doc = json.loads(response.read() or b"{}")
+                from local_stack.ownership import foreign_owner_message
+
+                problem = foreign_owner_message(doc, endpoint)
+                if problem:
+                    raise InfraError("check local stack", endpoint, problem)
                 return
             why = f"health check answered HTTP {response.status}"
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, OSError, ValueError) as exc:
         why = f"nothing answers at {url} ({exc})"
     raise InfraError("check local stack", endpoint, f"{why}; start it with `make local-up`")
 
 
-def _env_vars(env: str) -> dict[str, str]:
-    extra = {"TF_DATA_DIR": str(state_dir(env) / ".terraform")}
+def _env_vars(env: str, stage: str | None = None) -> dict[str, str]:
+    # BP_PYTHON: the storage module's destroy guard runs with this interpreter (it has boto3).
+    extra = {"TF_DATA_DIR": str(state_dir(env, stage) / ".terraform"), "BP_PYTHON": sys.executable}
     if env == "local":
         extra["TF_VAR_endpoint"] = local_endpoint()
         # The provider still wants credentials to sign requests; the local stack accepts any.
@@ -197,53 +252,172 @@ def _call(
         raise InfraError(
             step, where, f"terraform {command} exited {code}" + (f": {err.strip()}" if err else "")
         )
-    return out
+    return out or ""
 
 
-def init(env: str, *, backend_config: Mapping[str, str] | None = None, capture: bool = False) -> None:
-    """terraform init: local keeps state under state_dir(env); aws reads backend.hcl if present."""
+def init(
+    env: str,
+    *,
+    backend_config: Mapping[str, str] | None = None,
+    capture: bool = False,
+    stage: str | None = None,
+) -> None:
+    """terraform init: local keeps state under state_dir(env); aws uses stages/<stage>.backend.hcl."""
     where = str(env_dir(env))
+    stage = resolve_stage(env, stage)
     options: dict[str, Any] = {"input": False, "no_color": IsFlagged, "_capture": capture}
     configs: list[str] = []
     if env == "local":
         state = state_dir(env)
         state.mkdir(parents=True, exist_ok=True)
         configs.append(f"path={state / 'terraform.tfstate'}")
-    else:
-        backend_file = env_dir(env) / "backend.hcl"
+    elif stage is not None:
+        backend_file = stage_file(stage, ".backend.hcl")
+        if not backend_file.is_file() and not backend_config:
+            raise InfraError(
+                "terraform init",
+                str(backend_file),
+                f"no backend config for stage {stage}: create the state bucket with "
+                f"`make bootstrap ENV=aws STAGE={stage}` (it writes this file)",
+            )
         if backend_file.is_file():
             configs.append(str(backend_file))
     configs += [f"{k}={v}" for k, v in (backend_config or {}).items()]
     if configs:
         options["backend_config"] = configs
     options["reconfigure"] = IsFlagged
-    options["_extra_env"] = _env_vars(env)
+    options["_extra_env"] = _env_vars(env, stage)
     _call(_terraform(env), "terraform init", where, "init", [], options)
 
 
-def run(action: str, env: str, *, capture: bool = False) -> str:
-    """init + plan/apply/destroy/outputs for `env`; returns captured text (outputs: the JSON)."""
+def _var_options(env: str, stage: str | None) -> dict[str, Any]:
+    if stage is None:
+        return {}
+    return {"var_file": str(stage_file(stage, ".tfvars")), "var": [f"stage={stage}"]}
+
+
+class _Timer:
+    """Prints `==> <step>` and, when it ends, how long it took (`make demo` shows these stage times)."""
+
+    def __init__(self, step: str) -> None:
+        self.step = step
+        self.started = 0.0
+
+    def __enter__(self) -> _Timer:
+        print(f"==> {self.step}", file=sys.stderr, flush=True)
+        self.started = time.monotonic()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        outcome = "failed" if exc[0] is not None else "done"
+        print(
+            f"<== {self.step}: {outcome} in {time.monotonic() - self.started:.1f}s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _plan_label(plan_file: Path) -> Path:
+    return plan_file.with_name(plan_file.name + ".env")
+
+
+def run(
+    action: str,
+    env: str,
+    *,
+    capture: bool = False,
+    stage: str | None = None,
+    plan_file: Path | None = None,
+    auto_approve: bool = False,
+    confirm: str | None = None,
+    unprotect: bool = False,
+) -> str:
+    """init + plan/apply/destroy/outputs for `env`; returns captured text (outputs: the JSON).
+
+    plan: with `plan_file`, saves the plan there. apply: with `plan_file`, applies exactly that plan;
+    otherwise local approves itself and AWS needs `auto_approve` or a terminal to ask on. destroy: needs
+    `confirm` == environment_name(env, stage); `unprotect` also releases the protected bucket and key.
+    """
     where = str(env_dir(env))
+    stage = resolve_stage(env, stage)
+    name = environment_name(env, stage)
+    if action == "destroy" and confirm != name:
+        raise InfraError(
+            "terraform destroy",
+            name,
+            f"refusing to destroy without consent: run `make destroy ENV={env}"
+            + (f" STAGE={stage}" if stage else "")
+            + f" CONFIRM={name}` to destroy the {name} environment",
+        )
+    asks = action == "apply" and plan_file is None and env != "local" and not auto_approve
+    if asks and not sys.stdin.isatty():
+        raise InfraError(
+            "terraform apply",
+            name,
+            "refusing to apply without consent: no saved plan, no terminal to ask on, no AUTO_APPROVE. "
+            f"Run `make plan ENV={env} STAGE={stage} PLAN=<file>`, review it, then "
+            f"`make apply ENV={env} STAGE={stage} PLAN=<file>` (or set AUTO_APPROVE=1 in CI)",
+        )
+    if plan_file is not None and action == "apply":
+        label = _plan_label(plan_file)
+        saved_for = label.read_text(encoding="utf-8").strip() if label.is_file() else ""
+        if not plan_file.is_file():
+            raise InfraError(
+                "terraform apply", str(plan_file), "no such plan file; save one with `make plan PLAN=...`"
+            )
+        if saved_for != name:
+            raise InfraError(
+                "terraform apply",
+                str(plan_file),
+                f"this plan was saved for {saved_for or 'an unknown environment'!s}, not {name}",
+            )
     if env == "local" and action in ("plan", "apply", "destroy"):
         _check_local_stack(local_endpoint())
     # `terraform output` only reads state: skip the (seconds-long) init once the backend is configured.
-    initialized = (state_dir(env) / ".terraform" / "terraform.tfstate").is_file()
+    initialized = (state_dir(env, stage) / ".terraform" / "terraform.tfstate").is_file()
     if action != "outputs" or not initialized:
-        print(f"==> terraform init ({env})", file=sys.stderr, flush=True)
-        # outputs must print nothing but the JSON, so its init is always quiet.
-        init(env, capture=capture or action == "outputs")
-    extra = _env_vars(env)
+        with _Timer(f"terraform init ({name})"):
+            # outputs must print nothing but the JSON, so its init is always quiet.
+            init(env, capture=capture or action == "outputs", stage=stage)
+    extra = _env_vars(env, stage)
     base: dict[str, Any] = {"input": False, "no_color": IsFlagged, "_extra_env": extra, "_capture": capture}
     tf = _terraform(env)
     if action == "plan":
-        print(f"==> terraform plan ({env})", file=sys.stderr, flush=True)
-        return _call(tf, "terraform plan", where, "plan", [], {**base, "detailed_exitcode": None})
+        options = {**base, **_var_options(env, stage), "detailed_exitcode": None}
+        if plan_file is not None:
+            plan_file.parent.mkdir(parents=True, exist_ok=True)
+            options["out"] = str(plan_file)
+        with _Timer(f"terraform plan ({name})"):
+            out = _call(tf, "terraform plan", where, "plan", [], options)
+        if plan_file is not None:
+            _plan_label(plan_file).write_text(name + "\n", encoding="utf-8")
+            print(
+                f"plan saved to {plan_file}; apply exactly it with "
+                f"`make apply ENV={env}{f' STAGE={stage}' if stage else ''} PLAN={plan_file}`",
+                file=sys.stderr,
+            )
+        return out
     if action == "apply":
-        print(f"==> terraform apply ({env})", file=sys.stderr, flush=True)
-        return _call(tf, "terraform apply", where, "apply", [], {**base, "auto_approve": IsFlagged})
+        with _Timer(f"terraform apply ({name})"):
+            if plan_file is not None:
+                # A saved plan carries its variables; Terraform refuses it if the state moved on since.
+                out = _call(tf, "terraform apply", where, "apply", [str(plan_file)], base)
+            elif env == "local" or auto_approve:
+                options = {**base, **_var_options(env, stage), "auto_approve": IsFlagged}
+                out = _call(tf, "terraform apply", where, "apply", [], options)
+            else:
+                # Terraform shows the plan and asks for "yes" on this terminal.
+                options = {**base, **_var_options(env, stage), "input": True}
+                out = _call(tf, "terraform apply", where, "apply", [], options)
+        if plan_file is not None:
+            _plan_label(plan_file).unlink(missing_ok=True)  # a saved plan applies once
+        return out
     if action == "destroy":
-        print(f"==> terraform destroy ({env})", file=sys.stderr, flush=True)
-        return _call(tf, "terraform destroy", where, "destroy", [], {**base, "auto_approve": IsFlagged})
+        if unprotect:
+            return _destroy_unprotected(tf, where, name, base, _var_options(env, stage))
+        with _Timer(f"terraform destroy ({name})"):
+            options = {**base, **_var_options(env, stage), "auto_approve": IsFlagged}
+            return _call(tf, "terraform destroy", where, "destroy", [], options)
     if action == "outputs":
         return _call(
             tf,
@@ -256,17 +430,106 @@ def run(action: str, env: str, *, capture: bool = False) -> str:
     raise InfraError("select action", action, "choose plan, apply, destroy or outputs")
 
 
-def plan_has_changes(env: str) -> bool:
+def _state_addresses(tf: Terraform, where: str, base: Mapping[str, Any]) -> set[str]:
+    out = _call(
+        tf, "terraform state list", where, "state", ["list"], {**base, "input": None, "_capture": True}
+    )
+    return {line.strip() for line in out.splitlines() if line.strip()}
+
+
+def _move(tf: Terraform, where: str, base: Mapping[str, Any], moves: Sequence[tuple[str, str]]) -> None:
+    for source, target in moves:
+        _call(
+            tf,
+            "terraform state mv",
+            where,
+            "state",
+            ["mv", source, target],
+            {**base, "input": None, "no_color": None, "_capture": True},
+        )
+
+
+def _destroy_unprotected(
+    tf: Terraform, where: str, name: str, base: Mapping[str, Any], var_options: Mapping[str, Any]
+) -> str:
+    """A deliberate teardown: the protected bucket and key move to their disposable addresses, then a
+    destroy with prevent_destroy=false. If the destroy fails (say, the bucket still holds objects),
+    whatever is left moves back under protection."""
+    present = _state_addresses(tf, where, base)
+    moves = [(src, dst) for src, dst in PROTECTED_ADDRESSES if src in present]
+    _move(tf, where, base, moves)
+    options = {**base, **var_options, "auto_approve": IsFlagged}
+    options["var"] = [*(var_options.get("var") or []), "prevent_destroy=false"]
+    try:
+        with _Timer(f"terraform destroy ({name}, protection released)"):
+            return _call(tf, "terraform destroy", where, "destroy", [], options)
+    except InfraError:
+        left = _state_addresses(tf, where, base)
+        _move(tf, where, base, [(dst, src) for src, dst in moves if dst in left])
+        raise
+
+
+def plan_has_changes(env: str, stage: str | None = None) -> bool:
     """`terraform plan -detailed-exitcode`: False when the infrastructure matches the configuration."""
     where = str(env_dir(env))
-    init(env, capture=True)
-    options: dict[str, Any] = {"input": False, "no_color": IsFlagged, "detailed_exitcode": IsFlagged}
+    stage = resolve_stage(env, stage)
+    init(env, capture=True, stage=stage)
+    options: dict[str, Any] = {
+        "input": False,
+        "no_color": IsFlagged,
+        "detailed_exitcode": IsFlagged,
+        **_var_options(env, stage),
+    }
     try:
         code, out, err = _exec(
-            _terraform(env), terraform_env(_env_vars(env)), "plan", [], options, capture=True
+            _terraform(env), terraform_env(_env_vars(env, stage)), "plan", [], options, capture=True
         )
     except OSError as exc:
         raise InfraError("terraform plan", where, f"cannot run terraform: {exc}") from exc
     if code not in (0, 2):
         raise InfraError("terraform plan", where, f"exited {code}: {(err or out or '').strip()[-2000:]}")
     return code == 2
+
+
+def bootstrap(stage: str, *, auto_approve: bool = False) -> Path:
+    """Create the S3 state bucket of an AWS stage (terraform/envs/bootstrap, local state under
+    .local/terraform/bootstrap-<stage>) and write stages/<stage>.backend.hcl for `terraform init`."""
+    stage = resolve_stage("aws", stage) or stage
+    root = repo_root() / "terraform" / "envs" / "bootstrap"
+    where = str(root)
+    state = repo_root() / ".local" / "terraform" / f"bootstrap-{stage}"
+    state.mkdir(parents=True, exist_ok=True)
+    extra = {"TF_DATA_DIR": str(state / ".terraform")}
+    tf = Terraform(working_dir=where, is_env_vars_included=False)
+    if not auto_approve and not sys.stdin.isatty():
+        raise InfraError(
+            "bootstrap",
+            stage,
+            "refusing to create the state bucket without consent: run it on a terminal or set AUTO_APPROVE=1",
+        )
+    base: dict[str, Any] = {"input": False, "no_color": IsFlagged, "_extra_env": extra}
+    with _Timer(f"terraform init (bootstrap {stage})"):
+        _call(
+            tf,
+            "terraform init",
+            where,
+            "init",
+            [],
+            {**base, "reconfigure": IsFlagged, "backend_config": [f"path={state / 'terraform.tfstate'}"]},
+        )
+    options = {**base, **_var_options("aws", stage)}
+    if auto_approve:
+        options["auto_approve"] = IsFlagged
+    else:
+        options["input"] = True
+    with _Timer(f"terraform apply (bootstrap {stage})"):
+        _call(tf, "terraform apply", where, "apply", [], options)
+    raw = _call(tf, "terraform output", where, "output", [], {**base, "json": IsFlagged, "_capture": True})
+    hcl = json.loads(raw)["backend_config"]["value"]
+    target = stage_file(stage, ".backend.hcl")
+    target.write_text(
+        f"# Written by `make bootstrap ENV=aws STAGE={stage}`: the S3 state of the {stage} stage.\n" + hcl,
+        encoding="utf-8",
+    )
+    print(f"backend config written to {target}", file=sys.stderr)
+    return target

@@ -19,8 +19,7 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from local_stack.dispatcher import HEALTH_PATH
-from local_stack.process import LocalStackStartError, health, serve
+from local_stack.process import HEALTH_PATH, LocalStackStartError, health, serve
 
 ACCOUNT_ID = "123456789012"
 REGION = "us-east-1"

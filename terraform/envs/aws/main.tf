@@ -1,4 +1,6 @@
 # The AWS environment: real account, S3 state with native locking, same platform module as local.
+# Instantiated once per stage (staging, production): stages/<stage>.tfvars and stages/<stage>.backend.hcl,
+# chosen by `make ... ENV=aws STAGE=<stage>`; the stage also selects config/project.yaml's overrides.
 
 provider "aws" {
   region              = var.region
@@ -20,6 +22,10 @@ module "platform" {
   region        = var.region
   partition     = data.aws_partition.current.partition
   bucket_prefix = var.bucket_prefix
+  stage         = var.stage
+  # A literal true unless `make destroy ... UNPROTECT=1` releases the data on purpose (terraform/README.md).
+  prevent_destroy = var.prevent_destroy
+  tags            = { stage = var.stage }
 }
 
 # Braze Currents -> Personalize: a Lambda on new Currents files (build the package: make currents-package).

@@ -1,3 +1,19 @@
+variable "stage" {
+  type        = string
+  description = "Which instance of the AWS environment this is; selects config/project.yaml's overrides and names the state."
+
+  validation {
+    condition     = contains(["staging", "production"], var.stage)
+    error_message = "stage must be staging or production."
+  }
+}
+
+variable "prevent_destroy" {
+  type        = bool
+  description = "Keep the data bucket and its KMS key under lifecycle prevent_destroy; only `make destroy ... UNPROTECT=1` sets false."
+  default     = true
+}
+
 variable "region" {
   type        = string
   description = "AWS region to deploy to (must offer Amazon Personalize)."

@@ -12,10 +12,13 @@ provider "aws" {
 
   endpoints {
     cloudformation = var.endpoint
+    cloudwatch     = var.endpoint
+    events         = var.endpoint
     iam            = var.endpoint
     kms            = var.endpoint
     logs           = var.endpoint
     s3             = var.endpoint
+    sns            = var.endpoint
     ssm            = var.endpoint
     sts            = var.endpoint
   }
@@ -28,6 +31,9 @@ module "platform" {
   schema_root              = "${path.root}/../../.."
   account_id               = var.account_id
   region                   = var.region
-  force_destroy            = true # local buckets hold throw-away data
+  endpoint                 = var.endpoint
+  prevent_destroy          = false # the local stack is thrown away with `make down`
+  force_destroy            = var.force_destroy
+  force_destroy_logs       = true # access logs of a throw-away stack
   kms_deletion_window_days = 7
 }

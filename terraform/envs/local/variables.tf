@@ -26,3 +26,9 @@ variable "config_file" {
   description = "Project config; defaults to config/project.yaml of this repository."
   default     = null
 }
+
+variable "force_destroy" {
+  type        = bool
+  description = "Let destroy empty the buckets (local buckets hold throw-away data); false to rehearse a destroy that must stop at a bucket holding objects."
+  default     = true
+}

@@ -4,6 +4,8 @@
 locals {
   personalize_source_arn = "arn:${var.partition}:personalize:${var.region}:${var.account_id}:*"
   read_prefixes          = distinct([var.import_prefix, var.batch_input_prefix])
+  s3_service             = "s3.${var.region}.amazonaws.com"
+  ssm_service            = "ssm.${var.region}.amazonaws.com"
 
   personalize_trust = {
     Version = "2012-10-17"
@@ -44,9 +46,18 @@ locals {
         Resource = "${var.bucket_arn}/${var.batch_output_prefix}*"
       },
       {
-        Sid      = "UseDataKey"
+        # Only through S3 (reading imports, writing batch output): kms:ViaService
+        # (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+        Sid       = "UseDataKeyThroughS3"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = var.kms_key_arn
+        Condition = { StringEquals = { "kms:ViaService" = local.s3_service } }
+      },
+      {
+        Sid      = "DescribeDataKey"
         Effect   = "Allow"
-        Action   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+        Action   = "kms:DescribeKey"
         Resource = var.kms_key_arn
       },
     ]
@@ -88,10 +99,12 @@ locals {
           Resource = var.api_key_parameter_arn
         },
         {
-          Sid      = "DecryptArtifactsAndApiKeys"
-          Effect   = "Allow"
-          Action   = "kms:Decrypt"
-          Resource = var.kms_key_arn
+          # Artifacts through S3, API keys through SSM; never a direct Decrypt call.
+          Sid       = "DecryptArtifactsAndApiKeys"
+          Effect    = "Allow"
+          Action    = "kms:Decrypt"
+          Resource  = var.kms_key_arn
+          Condition = { StringEquals = { "kms:ViaService" = [local.s3_service, local.ssm_service] } }
         },
         {
           Sid      = "WriteOwnLogs"

@@ -2,7 +2,15 @@
 # and the IAM roles, wired from the project config so nothing is declared twice.
 
 locals {
-  config  = yamldecode(file(var.config_file))
+  # The project config with the stage's overrides merged in, as pipeline/config.py merges them:
+  # api_limits and monitoring key by key, campaigns by campaign name.
+  base_config = yamldecode(file(var.config_file))
+  override    = try(local.base_config.overrides[var.stage], {}) # none when stage is null
+  config = merge(local.base_config, {
+    api_limits = merge(try(local.base_config.api_limits, {}), try(local.override.api_limits, {}))
+    monitoring = merge(try(local.base_config.monitoring, {}), try(local.override.monitoring, {}))
+    campaigns  = [for c in local.base_config.campaigns : merge(c, try(local.override.campaigns[c.name], {}))]
+  })
   name    = local.config.name
   storage = local.config.storage
   api     = local.config.api
@@ -23,13 +31,17 @@ module "storage" {
 
   bucket_name                       = local.bucket_name
   account_id                        = var.account_id
+  region                            = var.region
   partition                         = var.partition
+  endpoint                          = var.endpoint
+  prevent_destroy                   = var.prevent_destroy
   import_prefix                     = local.storage.import_prefix
   batch_input_prefix                = local.storage.batch_input_prefix
   batch_output_prefix               = local.storage.batch_output_prefix
   batch_output_expiration_days      = try(local.storage.batch_output_expiration_days, 30)
   import_noncurrent_expiration_days = try(local.storage.import_noncurrent_expiration_days, 90)
   force_destroy                     = var.force_destroy
+  force_destroy_logs                = var.force_destroy_logs
   kms_deletion_window_days          = var.kms_deletion_window_days
   tags                              = local.tags
 }
@@ -78,4 +90,38 @@ module "iam" {
   api_function_prefix   = "${local.name}-api"
   create_api_role       = var.create_api_role
   tags                  = local.tags
+}
+
+# Which runtime operation (and so which AWS/Personalize metrics) each campaign serves, from its recipe.
+locals {
+  recipe_of_solution = { for s in local.config.solutions : s.name => s.recipe }
+  monitored_campaigns = {
+    for i, c in local.config.campaigns : c.name => {
+      arn       = local.campaign_arns[i]
+      operation = startswith(local.recipe_of_solution[c.solution], "aws-personalized-ranking") ? "GetPersonalizedRanking" : "GetRecommendations"
+    }
+  }
+  monitoring = local.config.monitoring
+}
+
+module "monitoring" {
+  source = "../monitoring"
+
+  name         = local.name
+  account_id   = var.account_id
+  region       = var.region
+  partition    = var.partition
+  alarm_emails = try(local.monitoring.alarm_emails, [])
+  campaigns    = local.monitored_campaigns
+  thresholds = {
+    fallback_rate_percent      = try(local.monitoring.fallback_rate_percent, 5)
+    latency_p99_ms             = try(local.monitoring.latency_p99_ms, 1500)
+    server_errors_per_period   = try(local.monitoring.server_errors_per_period, 5)
+    deadline_misses_per_period = try(local.monitoring.deadline_misses_per_period, 5)
+    personalize_latency_ms     = try(local.monitoring.personalize_latency_ms, 500)
+    personalize_4xx_per_period = try(local.monitoring.personalize_4xx_per_period, 5)
+    period_seconds             = try(local.monitoring.period_seconds, 300)
+  }
+  kms_deletion_window_days = var.kms_deletion_window_days
+  tags                     = local.tags
 }

@@ -82,3 +82,28 @@ output "region" {
   description = "AWS region."
   value       = var.region
 }
+
+output "api_limits" {
+  description = "API Gateway stage throttle (rate, burst) and the Lambda's reserved concurrency, from the config and its stage overrides; the deploy reads these."
+  value       = local.config.api_limits
+}
+
+output "campaign_min_provisioned_tps" {
+  description = "minProvisionedTPS per campaign after the stage's overrides (the scripts create the campaigns)."
+  value       = { for c in local.config.campaigns : c.name => try(c.min_provisioned_tps, 1) }
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic of every alarm."
+  value       = module.monitoring.topic_arn
+}
+
+output "alarm_names" {
+  description = "Names of the CloudWatch alarms."
+  value       = module.monitoring.alarm_names
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard name."
+  value       = module.monitoring.dashboard_name
+}

@@ -40,9 +40,33 @@ variable "bucket_prefix" {
   }
 }
 
+variable "stage" {
+  type        = string
+  description = "The AWS stage (staging, production) whose overrides in the config apply; null for the local stack."
+  default     = null
+}
+
+variable "prevent_destroy" {
+  type        = bool
+  description = "Protect the data bucket and its KMS key from destroy (lifecycle prevent_destroy); false only on the local stack or for a deliberate teardown."
+  default     = true
+}
+
+variable "endpoint" {
+  type        = string
+  description = "The local stack's URL (the storage module's destroy guard calls S3 there); null in AWS."
+  default     = null
+}
+
 variable "force_destroy" {
   type        = bool
   description = "Let destroy remove non-empty buckets (local stack and throw-away environments)."
+  default     = false
+}
+
+variable "force_destroy_logs" {
+  type        = bool
+  description = "Let destroy remove the access-log bucket while it holds logs (local stack)."
   default     = false
 }
 

@@ -10,6 +10,14 @@ locals {
 }
 
 locals {
+  personalize_source_arn = "arn:${var.partition}:personalize:${var.region}:${var.account_id}:*"
+  # Personalize acts for our account only, and only from our Personalize resources (confused-deputy
+  # guard: https://docs.aws.amazon.com/personalize/latest/dg/cross-service-confused-deputy-prevention.html).
+  personalize_condition = {
+    StringEquals = { "aws:SourceAccount" = var.account_id }
+    ArnLike      = { "aws:SourceArn" = local.personalize_source_arn }
+  }
+
   # Policies are plain jsonencode() documents so `terraform test` with a mocked provider can assert them.
   key_policy = {
     Version = "2012-10-17"
@@ -27,7 +35,7 @@ locals {
         Principal = { Service = "personalize.amazonaws.com" }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
         Resource  = "*"
-        Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
+        Condition = local.personalize_condition
       },
     ]
   }
@@ -40,10 +48,21 @@ locals {
     Condition = { Bool = { "aws:SecureTransport" = "false" } }
   }
 
+  # TLS 1.0/1.1 are refused even over HTTPS (https://docs.aws.amazon.com/AmazonS3/latest/userguide/
+  # example-bucket-policies.html, "Enforcing a minimum TLS version").
+  deny_old_tls = {
+    Sid       = "DenyTlsBelow12"
+    Effect    = "Deny"
+    Principal = { AWS = "*" }
+    Action    = "s3:*"
+    Condition = { NumericLessThan = { "s3:TlsVersion" = "1.2" } }
+  }
+
   log_bucket_policy = {
     Version = "2012-10-17"
     Statement = [
       merge(local.deny_insecure_transport, { Resource = [local.log_bucket_arn, "${local.log_bucket_arn}/*"] }),
+      merge(local.deny_old_tls, { Resource = [local.log_bucket_arn, "${local.log_bucket_arn}/*"] }),
       {
         Sid       = "S3ServerAccessLogsFromDataBucket"
         Effect    = "Allow"
@@ -62,16 +81,35 @@ locals {
     Version = "2012-10-17"
     Statement = [
       merge(local.deny_insecure_transport, { Resource = [local.bucket_arn, "${local.bucket_arn}/*"] }),
+      merge(local.deny_old_tls, { Resource = [local.bucket_arn, "${local.bucket_arn}/*"] }),
+      # Every object is SSE-KMS under our key: a PUT that asks for another algorithm or another key is
+      # denied; one without the headers gets the bucket default (SSE-KMS, our key), so it is allowed
+      # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/specifying-kms-encryption.html).
+      {
+        Sid       = "DenyUploadsWithoutSseKms"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = "s3:PutObject"
+        Resource  = "${local.bucket_arn}/*"
+        Condition = { StringNotEqualsIfExists = { "s3:x-amz-server-side-encryption" = "aws:kms" } }
+      },
+      {
+        Sid       = "DenyUploadsUnderAnotherKey"
+        Effect    = "Deny"
+        Principal = { AWS = "*" }
+        Action    = "s3:PutObject"
+        Resource  = "${local.bucket_arn}/*"
+        Condition = { StringNotEqualsIfExists = { "s3:x-amz-server-side-encryption-aws-kms-key-id" = local.kms_key_arn } }
+      },
       {
         Sid       = "PersonalizeListsInputPrefixes"
         Effect    = "Allow"
         Principal = { Service = "personalize.amazonaws.com" }
         Action    = "s3:ListBucket"
         Resource  = local.bucket_arn
-        Condition = {
-          StringLike   = { "s3:prefix" = [for p in local.read_prefixes : "${p}*"] }
-          StringEquals = { "aws:SourceAccount" = var.account_id }
-        }
+        Condition = merge(local.personalize_condition, {
+          StringLike = { "s3:prefix" = [for p in local.read_prefixes : "${p}*"] }
+        })
       },
       {
         Sid       = "PersonalizeReadsImportsAndBatchInput"
@@ -79,7 +117,7 @@ locals {
         Principal = { Service = "personalize.amazonaws.com" }
         Action    = "s3:GetObject"
         Resource  = [for p in local.read_prefixes : "${local.bucket_arn}/${p}*"]
-        Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
+        Condition = local.personalize_condition
       },
       {
         Sid       = "PersonalizeWritesBatchOutput"
@@ -87,13 +125,35 @@ locals {
         Principal = { Service = "personalize.amazonaws.com" }
         Action    = "s3:PutObject"
         Resource  = "${local.bucket_arn}/${var.batch_output_prefix}*"
-        Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
+        Condition = local.personalize_condition
       },
     ]
   }
 }
 
-resource "aws_kms_key" "this" {
+# --- the data key and the data bucket: protected or disposable -----------------------------------
+# `prevent_destroy` must be a literal, so each exists twice, selected by count: `protected` (AWS) refuses
+# any plan that destroys it; `disposable` (the local stack, or an environment released on purpose with
+# `make destroy ... UNPROTECT=1`, see terraform/README.md) does not. Everything else uses local.kms_key_*
+# and local.bucket_id.
+
+resource "aws_kms_key" "protected" {
+  count = var.prevent_destroy ? 1 : 0
+
+  description             = "Encrypts the ${var.bucket_name} recommendation data"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.kms_deletion_window_days
+  policy                  = jsonencode(local.key_policy)
+  tags                    = var.tags
+
+  lifecycle {
+    prevent_destroy = true
+  }
+}
+
+resource "aws_kms_key" "disposable" {
+  count = var.prevent_destroy ? 0 : 1
+
   description             = "Encrypts the ${var.bucket_name} recommendation data"
   enable_key_rotation     = true
   deletion_window_in_days = var.kms_deletion_window_days
@@ -101,9 +161,14 @@ resource "aws_kms_key" "this" {
   tags                    = var.tags
 }
 
+locals {
+  kms_key_arn = try(aws_kms_key.protected[0].arn, aws_kms_key.disposable[0].arn)
+  kms_key_id  = try(aws_kms_key.protected[0].key_id, aws_kms_key.disposable[0].key_id)
+}
+
 resource "aws_kms_alias" "this" {
   name          = "alias/${var.bucket_name}"
-  target_key_id = aws_kms_key.this.key_id
+  target_key_id = local.kms_key_id
 }
 
 # --- access-log bucket -------------------------------------------------------------------------
@@ -114,8 +179,25 @@ resource "aws_s3_bucket" "logs" {
   #checkov:skip=CKV2_AWS_62:No consumer for event notifications on access logs.
   #checkov:skip=CKV_AWS_145:S3 server access logging only delivers to SSE-S3 buckets, not SSE-KMS.
   bucket        = local.log_bucket_name
-  force_destroy = var.force_destroy
+  force_destroy = var.force_destroy_logs
   tags          = var.tags
+
+  # Lifecycle rules inline, not as aws_s3_bucket_lifecycle_configuration: that resource waits at least
+  # 55 s after every write (a 10 s delay, then 10 identical reads 5 s apart: terraform-provider-aws PR
+  # #41764), on AWS and on the local stack alike. Inline rules are put once, like every other bucket
+  # setting; S3 applies lifecycle rules asynchronously anyway, so nothing here needs the wait.
+  lifecycle_rule {
+    id                                     = "expire-access-logs"
+    enabled                                = true
+    prefix                                 = ""
+    abort_incomplete_multipart_upload_days = 1
+    expiration {
+      days = var.log_expiration_days
+    }
+    noncurrent_version_expiration {
+      days = 7
+    }
+  }
 }
 
 resource "aws_s3_bucket_ownership_controls" "logs" {
@@ -149,27 +231,6 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
   }
 }
 
-resource "aws_s3_bucket_lifecycle_configuration" "logs" {
-  bucket = aws_s3_bucket.logs.id
-
-  rule {
-    id     = "expire-access-logs"
-    status = "Enabled"
-    filter {
-      prefix = "" # explicit: an empty filter block reads back as prefix "" and would never settle
-    }
-    expiration {
-      days = var.log_expiration_days
-    }
-    noncurrent_version_expiration {
-      noncurrent_days = 7
-    }
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 1
-    }
-  }
-}
-
 resource "aws_s3_bucket_policy" "logs" {
   bucket = aws_s3_bucket.logs.id
   policy = jsonencode(local.log_bucket_policy)
@@ -179,23 +240,99 @@ resource "aws_s3_bucket_policy" "logs" {
 
 # --- data bucket -------------------------------------------------------------------------------
 
-resource "aws_s3_bucket" "this" {
+resource "aws_s3_bucket" "protected" {
   #checkov:skip=CKV_AWS_144:Cross-region replication doubles cost; the data is re-creatable from the sources.
   #checkov:skip=CKV2_AWS_62:Imports and batch jobs are driven by the pipeline, not by S3 events.
+  count = var.prevent_destroy ? 1 : 0
+
   bucket        = var.bucket_name
   force_destroy = var.force_destroy
   tags          = var.tags
+
+  dynamic "lifecycle_rule" {
+    for_each = local.data_lifecycle_rules
+    content {
+      id                                     = lifecycle_rule.value.id
+      enabled                                = true
+      prefix                                 = lifecycle_rule.value.prefix
+      abort_incomplete_multipart_upload_days = lifecycle_rule.value.abort_days
+      dynamic "expiration" {
+        for_each = lifecycle_rule.value.expiration_days == null ? [] : [lifecycle_rule.value.expiration_days]
+        content {
+          days = expiration.value
+        }
+      }
+      dynamic "noncurrent_version_expiration" {
+        for_each = lifecycle_rule.value.noncurrent_days == null ? [] : [lifecycle_rule.value.noncurrent_days]
+        content {
+          days = noncurrent_version_expiration.value
+        }
+      }
+    }
+  }
+
+  lifecycle {
+    prevent_destroy = true
+  }
+
+  # The key outlives the bucket: destroy only schedules its deletion once the bucket is gone.
+  depends_on = [aws_kms_key.protected, aws_kms_key.disposable]
+}
+
+resource "aws_s3_bucket" "disposable" {
+  #checkov:skip=CKV_AWS_144:Cross-region replication doubles cost; the data is re-creatable from the sources.
+  #checkov:skip=CKV2_AWS_62:Imports and batch jobs are driven by the pipeline, not by S3 events.
+  count = var.prevent_destroy ? 0 : 1
+
+  bucket        = var.bucket_name
+  force_destroy = var.force_destroy
+  tags          = var.tags
+
+  dynamic "lifecycle_rule" {
+    for_each = local.data_lifecycle_rules
+    content {
+      id                                     = lifecycle_rule.value.id
+      enabled                                = true
+      prefix                                 = lifecycle_rule.value.prefix
+      abort_incomplete_multipart_upload_days = lifecycle_rule.value.abort_days
+      dynamic "expiration" {
+        for_each = lifecycle_rule.value.expiration_days == null ? [] : [lifecycle_rule.value.expiration_days]
+        content {
+          days = expiration.value
+        }
+      }
+      dynamic "noncurrent_version_expiration" {
+        for_each = lifecycle_rule.value.noncurrent_days == null ? [] : [lifecycle_rule.value.noncurrent_days]
+        content {
+          days = noncurrent_version_expiration.value
+        }
+      }
+    }
+  }
+
+  depends_on = [aws_kms_key.protected, aws_kms_key.disposable]
+}
+
+locals {
+  # One definition for both variants of the data bucket (see the comment on the log bucket's rules).
+  data_lifecycle_rules = [
+    { id = "expire-batch-output", prefix = var.batch_output_prefix, expiration_days = var.batch_output_expiration_days, noncurrent_days = 1, abort_days = null },
+    { id = "expire-old-imports", prefix = var.import_prefix, expiration_days = null, noncurrent_days = var.import_noncurrent_expiration_days, abort_days = null },
+    { id = "abort-incomplete-uploads", prefix = "", expiration_days = null, noncurrent_days = null, abort_days = 1 },
+  ]
+  # Exactly one variant exists; try() reads whichever it is (and lets checkov see both connections).
+  bucket_id = try(aws_s3_bucket.protected[0].id, aws_s3_bucket.disposable[0].id)
 }
 
 resource "aws_s3_bucket_ownership_controls" "this" {
-  bucket = aws_s3_bucket.this.id
+  bucket = local.bucket_id
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {
-  bucket                  = aws_s3_bucket.this.id
+  bucket                  = local.bucket_id
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
@@ -203,25 +340,25 @@ resource "aws_s3_bucket_public_access_block" "this" {
 }
 
 resource "aws_s3_bucket_versioning" "this" {
-  bucket = aws_s3_bucket.this.id
+  bucket = local.bucket_id
   versioning_configuration {
     status = "Enabled"
   }
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  bucket = aws_s3_bucket.this.id
+  bucket = local.bucket_id
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.this.arn
+      kms_master_key_id = local.kms_key_arn
     }
     bucket_key_enabled = true
   }
 }
 
 resource "aws_s3_bucket_logging" "this" {
-  bucket        = aws_s3_bucket.this.id
+  bucket        = local.bucket_id
   target_bucket = aws_s3_bucket.logs.id
   target_prefix = "access/"
 
@@ -229,51 +366,54 @@ resource "aws_s3_bucket_logging" "this" {
   depends_on = [aws_s3_bucket_policy.logs]
 }
 
-resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  bucket = aws_s3_bucket.this.id
-
-  rule {
-    id     = "expire-batch-output"
-    status = "Enabled"
-    filter {
-      prefix = var.batch_output_prefix
-    }
-    expiration {
-      days = var.batch_output_expiration_days
-    }
-    noncurrent_version_expiration {
-      noncurrent_days = 1
-    }
-  }
-
-  rule {
-    id     = "expire-old-imports"
-    status = "Enabled"
-    filter {
-      prefix = var.import_prefix
-    }
-    noncurrent_version_expiration {
-      noncurrent_days = var.import_noncurrent_expiration_days
-    }
-  }
-
-  rule {
-    id     = "abort-incomplete-uploads"
-    status = "Enabled"
-    filter {
-      prefix = "" # explicit: an empty filter block reads back as prefix "" and would never settle
-    }
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 1
-    }
-  }
-
-  depends_on = [aws_s3_bucket_versioning.this]
-}
-
 resource "aws_s3_bucket_policy" "this" {
-  bucket = aws_s3_bucket.this.id
+  bucket = local.bucket_id
   policy = jsonencode(local.bucket_policy)
 
   depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+# --- destroy guard -----------------------------------------------------------------------------
+# Terraform destroys dependents first: left alone, a destroy would remove the bucket's policy, public-access
+# block, encryption and logging, then fail on a bucket that still holds objects. This guard depends on all
+# of them, so a destroy reaches it first; its destroy-time check fails while the data bucket, which this
+# configuration may not empty (force_destroy = false), still holds objects or versions, and then nothing
+# else is touched. (The log bucket is not checked: S3 keeps delivering access logs to it until the data
+# bucket is gone, so it could never be empty beforehand; force_destroy_logs decides its fate.)
+resource "terraform_data" "destroy_guard" {
+  input = {
+    buckets       = [var.bucket_name]
+    force_destroy = var.force_destroy
+    region        = var.region
+    endpoint      = var.endpoint == null ? "" : var.endpoint
+    script        = "${path.module}/scripts/check_buckets_empty.py"
+  }
+
+  provisioner "local-exec" {
+    when = destroy
+    # BP_PYTHON: the interpreter `python -m pipeline.infra` runs with (it has boto3); otherwise python3.
+    # A check that cannot run fails too: the destroy stops rather than guessing.
+    command = "\"$${BP_PYTHON:-python3}\" \"${self.input.script}\""
+    environment = {
+      GUARD_BUCKETS       = join(",", self.input.buckets)
+      GUARD_FORCE_DESTROY = tostring(self.input.force_destroy)
+      GUARD_REGION        = self.input.region
+      GUARD_ENDPOINT      = self.input.endpoint
+    }
+  }
+
+  depends_on = [
+    aws_kms_alias.this,
+    aws_s3_bucket_ownership_controls.this,
+    aws_s3_bucket_public_access_block.this,
+    aws_s3_bucket_versioning.this,
+    aws_s3_bucket_server_side_encryption_configuration.this,
+    aws_s3_bucket_logging.this,
+    aws_s3_bucket_policy.this,
+    aws_s3_bucket_ownership_controls.logs,
+    aws_s3_bucket_public_access_block.logs,
+    aws_s3_bucket_versioning.logs,
+    aws_s3_bucket_server_side_encryption_configuration.logs,
+    aws_s3_bucket_policy.logs,
+  ]
 }

@@ -1,11 +1,11 @@
 output "bucket_name" {
   description = "Name of the data bucket."
-  value       = aws_s3_bucket.this.bucket
+  value       = one(concat(aws_s3_bucket.protected[*].bucket, aws_s3_bucket.disposable[*].bucket))
 }
 
 output "bucket_arn" {
   description = "ARN of the data bucket."
-  value       = aws_s3_bucket.this.arn
+  value       = local.bucket_arn
 }
 
 output "log_bucket_name" {
@@ -15,7 +15,7 @@ output "log_bucket_name" {
 
 output "kms_key_arn" {
   description = "ARN of the customer-managed key that encrypts the data bucket."
-  value       = aws_kms_key.this.arn
+  value       = local.kms_key_arn
 }
 
 output "bucket_policy_json" {

@@ -18,6 +18,23 @@ variable "account_id" {
   }
 }
 
+variable "region" {
+  type        = string
+  description = "AWS region of the bucket; scopes the Personalize grants (aws:SourceArn) and the destroy guard's S3 calls."
+}
+
+variable "endpoint" {
+  type        = string
+  description = "Endpoint the destroy guard calls S3 at (the local stack's URL); null in AWS."
+  default     = null
+}
+
+variable "prevent_destroy" {
+  type        = bool
+  description = "Protect the data bucket and its KMS key with lifecycle prevent_destroy (true for every real environment; false on the local stack or for a deliberate teardown)."
+  default     = true
+}
+
 variable "partition" {
   type        = string
   description = "AWS partition used in ARNs (aws, aws-cn, aws-us-gov)."
@@ -88,6 +105,12 @@ variable "log_expiration_days" {
 variable "force_destroy" {
   type        = bool
   description = "Allow destroying the buckets while they still hold objects (local stack and throw-away environments only)."
+  default     = false
+}
+
+variable "force_destroy_logs" {
+  type        = bool
+  description = "Allow destroying the access-log bucket while it holds logs (local stack; in AWS, keep the logs unless you mean to drop them)."
   default     = false
 }
 

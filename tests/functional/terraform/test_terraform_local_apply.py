@@ -1,7 +1,9 @@
 """`python -m pipeline apply --env local` against the local stack, checked through boto3.
 
 One module-scoped apply (Terraform is slow): the tests read what it built, then a second plan must show
-no changes, and the last test destroys everything and checks nothing is left. The config is the repo's
+no changes; then the destroy tests, in order: without CONFIRM nothing changes; with CONFIRM but a bucket
+that holds objects (force_destroy off, as in AWS) the destroy guard stops it before the bucket's policy,
+public-access block, encryption or key are touched; emptied, everything goes. The config is the repo's
 with another `name`, so this never collides with other tests using the same local stack.
 """
 
@@ -49,6 +51,8 @@ def tf_env(
         **aws_env,
         "BP_TF_STATE_DIR": str(work / "state"),
         "TF_VAR_config_file": str(config_file),
+        # As in AWS: Terraform may not empty the buckets, so a destroy must stop at one holding objects.
+        "TF_VAR_force_destroy": "false",
     }
     saved = dict(os.environ)
     os.environ.update(env)  # read_outputs / plan_has_changes run in this process
@@ -59,16 +63,20 @@ def tf_env(
         os.environ.update(saved)
 
 
-def _infra(action: str, tf_env: dict[str, str]) -> None:
-    """`python -m pipeline <action> --env local` as `make` runs it, failing with its output's tail."""
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline", action, "--env", "local"],
+def _run_infra(action: str, tf_env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", action, "--env", "local", *extra],
         env=tf_env,
         capture_output=True,
         text=True,
         timeout=900,
         check=False,
     )
+
+
+def _infra(action: str, tf_env: dict[str, str], *extra: str) -> None:
+    """`python -m pipeline <action> --env local` as `make` runs it, failing with its output's tail."""
+    done = _run_infra(action, tf_env, *extra)
     assert done.returncode == 0, f"{action} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
 
 
@@ -236,11 +244,100 @@ def test_changed_hyperparameters_create_a_new_solution_beside_the_retained_old_o
     personalize.delete_solution(solutionArn=old_arn)
 
 
+def test_alarms_topic_rule_and_dashboard_are_applied(local_stack: Any, outputs: dict[str, Any]) -> None:
+    cloudwatch = local_stack.client("cloudwatch")
+    alarms = {
+        a["AlarmName"]: a
+        for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmNamePrefix=f"{NAME}-")
+        for a in page["MetricAlarms"]
+    }
+    assert set(outputs["alarm_names"]) == set(alarms)
+    latency = alarms[f"{NAME}-api-recommendations-latency-p99"]
+    assert (latency["Namespace"], latency["MetricName"], latency["ExtendedStatistic"]) == (
+        "BrazeRecommendationsApi",
+        "Latency",
+        "p99",
+    )
+    assert latency["Threshold"] < 2000
+    assert latency["Dimensions"] == [{"Name": "Route", "Value": "/recommendations"}]
+    breaker = alarms[f"{NAME}-api-breaker-campaign-open"]
+    assert (breaker["MetricName"], breaker["Dimensions"]) == (
+        "BreakerOpen",
+        [{"Name": "Dependency", "Value": "campaign"}],
+    )
+    throttled = alarms[f"{NAME}-personalize-user-personalization-throttled-or-4xx"]
+    assert (throttled["Namespace"], throttled["MetricName"]) == (
+        "AWS/Personalize",
+        "GetRecommendations4xxErrors",
+    )
+    assert all(a["AlarmActions"] == [outputs["alarm_topic_arn"]] for a in alarms.values())
+    assert f"{NAME}-personalize-dataset-import-failed" in alarms
+
+    topics = [t["TopicArn"] for t in local_stack.client("sns").list_topics()["Topics"]]
+    assert outputs["alarm_topic_arn"] in topics
+    events = local_stack.client("events")
+    rule = events.describe_rule(Name=f"{NAME}-personalize-job-failures")
+    assert json.loads(rule["EventPattern"])["detail"]["eventName"] == [
+        "CreateDatasetImportJob",
+        "CreateSolutionVersion",
+    ]
+    targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert [t["Arn"] for t in targets] == [outputs["alarm_topic_arn"]]
+
+    body = json.loads(cloudwatch.get_dashboard(DashboardName=outputs["dashboard_name"])["DashboardBody"])
+    assert body["widgets"], "the dashboard has widgets"
+
+
+def _protections(local_stack: Any, bucket: str, key_arn: str) -> dict[str, Any]:
+    """What a failed destroy must leave in place, read through boto3."""
+    s3 = local_stack.client("s3")
+    return {
+        "policy": json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]),
+        "public_access_block": s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"],
+        "encryption": s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"],
+        "key_state": local_stack.client("kms").describe_key(KeyId=key_arn)["KeyMetadata"]["KeyState"],
+    }
+
+
+def test_destroy_without_confirm_changes_nothing(
+    local_stack: Any, outputs: dict[str, Any], tf_env: dict[str, str]
+) -> None:
+    bucket = outputs["bucket_name"]
+    local_stack.client("s3").put_object(Bucket=bucket, Key="imports/interactions/kept.csv", Body=b"USER_ID\n")
+    before = _protections(local_stack, bucket, outputs["kms_key_arn"])
+    done = _run_infra("destroy", tf_env)
+    assert done.returncode != 0
+    assert "CONFIRM=local" in done.stderr
+    assert _protections(local_stack, bucket, outputs["kms_key_arn"]) == before
+
+
+def test_a_destroy_stopped_by_a_bucket_with_objects_leaves_its_protections_and_key(
+    local_stack: Any, outputs: dict[str, Any], tf_env: dict[str, str]
+) -> None:
+    bucket = outputs["bucket_name"]
+    before = _protections(local_stack, bucket, outputs["kms_key_arn"])
+    assert before["key_state"] == "Enabled"
+    done = _run_infra("destroy", tf_env, "--confirm", "local")
+    assert done.returncode != 0, "the destroy must fail while the bucket holds objects"
+    assert "destroy guard" in done.stdout + done.stderr
+    assert _protections(local_stack, bucket, outputs["kms_key_arn"]) == before
+    assert local_stack.client("s3").head_object(Bucket=bucket, Key="imports/interactions/kept.csv")
+
+
 def test_destroy_leaves_nothing_behind(
     local_stack: Any, outputs: dict[str, Any], tf_env: dict[str, str]
 ) -> None:
-    # Last in this module: everything above reads the applied state.
-    _infra("destroy", tf_env)
+    # Last in this module: everything above reads the applied state. The data bucket is emptied on
+    # purpose first (every version), as the destroy guard asks; the local log bucket is force-destroyed.
+    s3 = local_stack.client("s3")
+    listed = s3.list_object_versions(Bucket=outputs["bucket_name"])
+    doomed = [
+        {"Key": v["Key"], "VersionId": v["VersionId"]}
+        for v in listed.get("Versions", []) + listed.get("DeleteMarkers", [])
+    ]
+    if doomed:
+        s3.delete_objects(Bucket=outputs["bucket_name"], Delete={"Objects": doomed})
+    _infra("destroy", tf_env, "--confirm", "local")
     buckets = [b["Name"] for b in local_stack.client("s3").list_buckets()["Buckets"]]
     assert not [b for b in buckets if b.startswith(NAME)]
     roles = [r["RoleName"] for r in local_stack.client("iam").list_roles()["Roles"]]

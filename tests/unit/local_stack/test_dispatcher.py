@@ -5,7 +5,8 @@ from typing import Any
 
 from werkzeug.test import Client
 
-from local_stack.dispatcher import HEALTH_PATH, Dispatcher, credential_scope
+from local_stack.dispatcher import Dispatcher, credential_scope
+from local_stack.process import HEALTH_PATH
 
 SIGNED = (
     "AWS4-HMAC-SHA256 Credential=AKID/20260101/{region}/{service}/aws4_request, "

@@ -7,6 +7,7 @@ mock_provider "aws" {
 }
 
 variables {
+  stage      = "staging"
   region     = "eu-west-1"
   account_id = "111122223333"
 }
@@ -30,4 +31,33 @@ run "rejects_region_without_personalize" {
     region = "af-south-1"
   }
   expect_failures = [var.region]
+}
+
+run "the_stage_selects_the_configs_overrides" {
+  command = plan
+
+  assert {
+    condition     = output.platform.api_limits.reserved_concurrency == 5 && output.platform.api_limits.throttle_rate_limit == 10
+    error_message = "staging takes its API limits from overrides.staging"
+  }
+}
+
+run "production_differs_from_staging" {
+  command = plan
+  variables {
+    stage = "production"
+  }
+
+  assert {
+    condition     = output.platform.api_limits.reserved_concurrency == 100 && output.platform.campaign_min_provisioned_tps["user-personalization"] == 5
+    error_message = "production takes its API limits and campaign TPS from overrides.production"
+  }
+}
+
+run "rejects_an_unknown_stage" {
+  command = plan
+  variables {
+    stage = "qa"
+  }
+  expect_failures = [var.stage]
 }

@@ -20,3 +20,16 @@ run "rejects_endpoint_with_a_path" {
   }
   expect_failures = [var.endpoint]
 }
+
+run "no_stage_overrides_on_the_local_stack" {
+  command = plan
+
+  assert {
+    condition     = output.platform.api_limits.reserved_concurrency == 20
+    error_message = "the local stack runs on the config's base settings"
+  }
+  assert {
+    condition     = length(output.platform.alarm_names) > 0
+    error_message = "the monitoring module is applied on the local stack too"
+  }
+}

@@ -54,8 +54,29 @@ run "personalize_role_reads_imports_and_writes_only_batch_output" {
     error_message = "the service role must read the import prefix"
   }
   assert {
-    condition     = [for s in jsondecode(output.personalize_policy_json).Statement : s.Resource if s.Sid == "UseDataKey"][0] == var.kms_key_arn
+    condition     = [for s in jsondecode(output.personalize_policy_json).Statement : s.Resource if s.Sid == "UseDataKeyThroughS3"][0] == var.kms_key_arn
     error_message = "the service role may use only our key"
+  }
+}
+
+run "key_use_goes_through_s3_or_ssm_only" {
+  command = plan
+
+  assert {
+    condition     = one([for s in jsondecode(output.personalize_policy_json).Statement : s if s.Sid == "UseDataKeyThroughS3"]).Condition.StringEquals["kms:ViaService"] == "s3.eu-west-1.amazonaws.com"
+    error_message = "Personalize's role may decrypt only through S3 (kms:ViaService)"
+  }
+  assert {
+    condition     = toset(one([for s in jsondecode(output.api_policy_json).Statement : s if s.Sid == "DecryptArtifactsAndApiKeys"]).Condition.StringEquals["kms:ViaService"]) == toset(["s3.eu-west-1.amazonaws.com", "ssm.eu-west-1.amazonaws.com"])
+    error_message = "the API may decrypt only through S3 (artifacts) and SSM (API keys)"
+  }
+  assert {
+    condition = alltrue([
+      for doc in [output.personalize_policy_json, output.api_policy_json] : alltrue([
+        for s in jsondecode(doc).Statement : can(s.Condition.StringEquals["kms:ViaService"]) if contains(flatten([s.Action]), "kms:Decrypt")
+      ])
+    ])
+    error_message = "every kms:Decrypt grant carries kms:ViaService"
   }
 }
 

@@ -1,10 +1,30 @@
-mock_provider "aws" {}
+mock_provider "aws" {
+  mock_resource "aws_sns_topic" {
+    defaults = {
+      arn = "arn:aws:sns:eu-west-1:123456789012:acme-recs-alarms"
+    }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+    }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = {
+      arn = "arn:aws:events:eu-west-1:123456789012:rule/acme-recs-personalize-job-failures"
+    }
+  }
+}
 
 variables {
   config_file = "../personalize/tests/fixtures/base.yaml"
   schema_root = "../../.."
   account_id  = "123456789012"
   region      = "eu-west-1"
+  # Runs that apply are destroyed when the test ends: the disposable bucket and key, emptied by Terraform.
+  prevent_destroy    = false
+  force_destroy      = true
+  force_destroy_logs = true
 }
 
 run "names_come_from_the_project_config" {

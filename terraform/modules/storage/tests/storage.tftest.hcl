@@ -1,15 +1,21 @@
 mock_provider "aws" {}
 
+# Runs that apply must be destroyable at the end of the test: protection off, buckets emptied by
+# Terraform (so the destroy guard has nothing to check). The protected defaults have their own plan runs.
 variables {
-  bucket_name = "acme-recs-data-123456789012"
-  account_id  = "123456789012"
+  bucket_name        = "acme-recs-data-123456789012"
+  account_id         = "123456789012"
+  region             = "eu-west-1"
+  prevent_destroy    = false
+  force_destroy      = true
+  force_destroy_logs = true
 }
 
 run "data_bucket_is_encrypted_with_a_rotating_customer_key" {
   command = apply
 
   assert {
-    condition     = aws_kms_key.this.enable_key_rotation
+    condition     = aws_kms_key.disposable[0].enable_key_rotation
     error_message = "the data key must rotate"
   }
   assert {
@@ -17,7 +23,7 @@ run "data_bucket_is_encrypted_with_a_rotating_customer_key" {
     error_message = "the data bucket must use SSE-KMS"
   }
   assert {
-    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.this.rule).apply_server_side_encryption_by_default).kms_master_key_id == aws_kms_key.this.arn
+    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.this.rule).apply_server_side_encryption_by_default).kms_master_key_id == aws_kms_key.disposable[0].arn
     error_message = "SSE-KMS must use our customer-managed key"
   }
 }
@@ -63,6 +69,13 @@ run "bucket_policy_is_tls_only_and_scopes_personalize_to_our_account" {
     error_message = "every Personalize grant must be scoped with aws:SourceAccount"
   }
   assert {
+    condition = alltrue([
+      for s in jsondecode(output.bucket_policy_json).Statement :
+      s.Condition.ArnLike["aws:SourceArn"] == "arn:aws:personalize:eu-west-1:123456789012:*" if s.Effect == "Allow"
+    ])
+    error_message = "every Personalize grant must be scoped with aws:SourceArn to our Personalize resources"
+  }
+  assert {
     condition     = [for s in jsondecode(output.bucket_policy_json).Statement : s.Resource if s.Sid == "PersonalizeWritesBatchOutput"][0] == "arn:aws:s3:::acme-recs-data-123456789012/batch/output/*"
     error_message = "Personalize may write only the batch-output prefix"
   }
@@ -81,12 +94,120 @@ run "lifecycle_expires_batch_output_and_old_imports" {
   }
 
   assert {
-    condition     = one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : one(r.expiration).days if r.id == "expire-batch-output"]) == 14
+    condition     = one([for r in aws_s3_bucket.disposable[0].lifecycle_rule : one(r.expiration).days if r.id == "expire-batch-output"]) == 14
     error_message = "batch output must expire after batch_output_expiration_days"
   }
   assert {
-    condition     = one([for r in aws_s3_bucket_lifecycle_configuration.this.rule : one(r.noncurrent_version_expiration).noncurrent_days if r.id == "expire-old-imports"]) == 60
+    condition     = one([for r in aws_s3_bucket.disposable[0].lifecycle_rule : one(r.noncurrent_version_expiration).days if r.id == "expire-old-imports"]) == 60
     error_message = "superseded imports must expire after import_noncurrent_expiration_days"
+  }
+  assert {
+    condition     = one([for r in aws_s3_bucket.disposable[0].lifecycle_rule : r.abort_incomplete_multipart_upload_days if r.id == "abort-incomplete-uploads"]) == 1
+    error_message = "incomplete multipart uploads must be aborted after a day"
+  }
+}
+
+run "bucket_policy_denies_tls_below_1_2" {
+  command = plan
+
+  assert {
+    condition = one([
+      for s in jsondecode(output.bucket_policy_json).Statement :
+      s if s.Sid == "DenyTlsBelow12"
+    ]).Condition.NumericLessThan["s3:TlsVersion"] == "1.2"
+    error_message = "requests with TLS below 1.2 must be denied"
+  }
+  assert {
+    condition = one([
+      for s in jsondecode(output.bucket_policy_json).Statement :
+      s if s.Sid == "DenyTlsBelow12"
+    ]).Effect == "Deny"
+    error_message = "the TLS-version statement must deny"
+  }
+}
+
+run "bucket_policy_denies_uploads_that_are_not_sse_kms_under_our_key" {
+  command = apply
+
+  assert {
+    condition = one([
+      for s in jsondecode(output.bucket_policy_json).Statement : s if s.Sid == "DenyUploadsWithoutSseKms"
+    ]).Condition.StringNotEqualsIfExists["s3:x-amz-server-side-encryption"] == "aws:kms"
+    error_message = "uploads asking for an encryption other than SSE-KMS must be denied"
+  }
+  assert {
+    condition = one([
+      for s in jsondecode(output.bucket_policy_json).Statement : s if s.Sid == "DenyUploadsUnderAnotherKey"
+    ]).Condition.StringNotEqualsIfExists["s3:x-amz-server-side-encryption-aws-kms-key-id"] == aws_kms_key.disposable[0].arn
+    error_message = "uploads naming another KMS key must be denied"
+  }
+}
+
+run "key_policy_scopes_personalize_to_our_account_and_resources" {
+  command = plan
+
+  assert {
+    condition     = one([for s in jsondecode(aws_kms_key.disposable[0].policy).Statement : s if s.Sid == "PersonalizeUsesKeyForOurAccount"]).Condition.ArnLike["aws:SourceArn"] == "arn:aws:personalize:eu-west-1:123456789012:*"
+    error_message = "Personalize may use the key only from our Personalize resources (aws:SourceArn)"
+  }
+  assert {
+    condition     = one([for s in jsondecode(aws_kms_key.disposable[0].policy).Statement : s if s.Sid == "PersonalizeUsesKeyForOurAccount"]).Condition.StringEquals["aws:SourceAccount"] == "123456789012"
+    error_message = "Personalize may use the key only for our account (aws:SourceAccount)"
+  }
+}
+
+run "data_bucket_and_key_are_protected_by_default" {
+  command = plan
+
+  variables {
+    prevent_destroy = true
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket.protected) == 1 && length(aws_s3_bucket.disposable) == 0
+    error_message = "the data bucket must be the prevent_destroy one by default"
+  }
+  assert {
+    condition     = length(aws_kms_key.protected) == 1 && length(aws_kms_key.disposable) == 0
+    error_message = "the data key must be the prevent_destroy one by default"
+  }
+}
+
+run "disposable_bucket_and_key_when_protection_is_off" {
+  command = plan
+
+  variables {
+    prevent_destroy = false
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket.protected) == 0 && length(aws_s3_bucket.disposable) == 1
+    error_message = "prevent_destroy = false must select the disposable bucket"
+  }
+  assert {
+    condition     = length(aws_kms_key.protected) == 0 && length(aws_kms_key.disposable) == 1
+    error_message = "prevent_destroy = false must select the disposable key"
+  }
+  assert {
+    condition     = one([for r in aws_s3_bucket.disposable[0].lifecycle_rule : one(r.expiration).days if r.id == "expire-batch-output"]) == 30
+    error_message = "the disposable bucket carries the same lifecycle rules"
+  }
+}
+
+run "destroy_guard_checks_the_data_bucket_unless_terraform_may_empty_it" {
+  command = plan
+
+  variables {
+    force_destroy = false
+  }
+
+  assert {
+    condition     = terraform_data.destroy_guard.input.buckets == ["acme-recs-data-123456789012"]
+    error_message = "the destroy guard must check the data bucket"
+  }
+  assert {
+    condition     = terraform_data.destroy_guard.input.force_destroy == false
+    error_message = "the guard must know that Terraform may not empty the buckets"
   }
 }
 

@@ -1,0 +1,8 @@
+# The staging instance of envs/aws (`make plan|apply ENV=aws STAGE=staging`). Replace account_id with
+# your staging account: the provider refuses credentials of any other account (allowed_account_ids).
+region        = "eu-west-1"
+account_id    = "111122223333"
+bucket_prefix = "acme-stg-"
+tags = {
+  owner = "data-platform"
+}
