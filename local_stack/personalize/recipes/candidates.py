@@ -1,10 +1,10 @@
 """The candidate models each recipe's training job chooses from (on a validation split, see selection.py).
 
-user-personalization and personalized-ranking (v1 and v2): implicit ALS at three settings, EASE (only when
-the catalog has at most neighbors.EASE_MAX_ITEMS items), item-kNN (cosine) over the whole history and over
-recent items, and recency-weighted item transitions (a sequence-aware model). aws-sims: co-occurrence with
-the recipe's own popularity_discount_factor / min_cointeraction_count, cosine item-kNN, item transitions
-and EASE. Popularity and trending have one model each.
+user-personalization and personalized-ranking (v1 and v2): implicit ALS at three settings, EASE at three
+lambdas (over at most neighbors.EASE_MAX_ITEMS items) and item-kNN (cosine), each summed over the whole
+history alike or over recent items more, and recency-weighted item transitions (a sequence-aware model).
+aws-sims: co-occurrence with the recipe's own popularity_discount_factor / min_cointeraction_count, cosine
+item-kNN, item transitions and EASE. Popularity and trending have one model each.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ ALS_CANDIDATES: dict[str, AlsSettings] = {
 }
 EASE_REGULARIZATIONS = (100.0, 500.0, 2000.0)
 USER_HISTORY = 200  # newest items of a user that the neighbor candidates sum over
-NEIGHBORS_PER_ITEM = 200  # non-zero entries kept per row of an item-item matrix (>= kNN's k = 100)
+RECENT_DECAY = 0.97  # "-recent" candidates: each older item weighs 0.97 times the next newer one
+NEIGHBORS_PER_ITEM = 400  # non-zero entries kept per row of an EASE or transition matrix
 
 Fit = Callable[[Interactions, int, TrainedModel | None], TrainedModel]
 
@@ -57,12 +58,12 @@ class Candidate:
     fit: Fit
 
 
-def candidates_for(recipe: str, hp: ResolvedHyperparameters, n_items: int) -> list[Candidate]:
+def candidates_for(recipe: str, hp: ResolvedHyperparameters) -> list[Candidate]:
     """The candidates of `recipe` with these hyperparameters, in a fixed order (ties go to the first)."""
     if recipe in USER_RECIPES:
-        return _user_candidates(recipe, hp, n_items)
+        return _user_candidates(recipe, hp)
     if recipe == "aws-sims":
-        return _sims_candidates(hp, n_items)
+        return _sims_candidates(hp)
     if recipe in ("aws-popularity-count", "aws-trending-now"):
         return [Candidate(recipe.removeprefix("aws-"), lambda data, _s, _w: fit_baseline(recipe, data, hp))]
     raise RecipeError(f"Recipe {recipe} is not supported.")
@@ -72,10 +73,26 @@ def _als(recipe: str, hp: ResolvedHyperparameters, settings: AlsSettings) -> Fit
     return lambda data, seed, warm: fit_als(recipe, data, hp, settings, seed=seed, warm_start=warm)
 
 
+class _Matrix:
+    """Builds an item-item matrix once per training rows: candidates that differ only in how a user's
+    history is weighted share it (the rows object of one fitting step is the same for all of them)."""
+
+    def __init__(self, build: Callable[[Interactions], sp.csr_matrix]) -> None:
+        self.build = build
+        self.last: tuple[Interactions, sp.csr_matrix] | None = None
+
+    def __call__(self, data: Interactions, hp: ResolvedHyperparameters) -> sp.csr_matrix:
+        """The matrix counted on `data`'s rows within the history (and item-count) percentiles."""
+        if self.last is None or self.last[0] is not data:
+            rows = training_rows(data, hp)
+            self.last = (data, self.build(data if rows.all() else data.select(rows)))
+        return self.last[1]
+
+
 def _neighbors(
     recipe: str,
     hp: ResolvedHyperparameters,
-    build: Callable[[Interactions], sp.csr_matrix],
+    matrix: _Matrix,
     *,
     history_length: int,
     decay: float,
@@ -83,47 +100,46 @@ def _neighbors(
     def fit(data: Interactions, _seed: int, _warm: TrainedModel | None) -> TrainedModel:
         if len(data) == 0:
             raise RecipeError("There are no interactions to train on.")
-        matrix = build(data.select(training_rows(data, hp)))
-        return fit_neighbors(recipe, data, matrix, history_length=history_length, decay=decay)
+        return fit_neighbors(recipe, data, matrix(data, hp), history_length=history_length, decay=decay)
 
     return fit
 
 
-def _user_candidates(recipe: str, hp: ResolvedHyperparameters, n_items: int) -> list[Candidate]:
+def _user_candidates(recipe: str, hp: ResolvedHyperparameters) -> list[Candidate]:
     out = [Candidate(name, _als(recipe, hp, settings)) for name, settings in ALS_CANDIDATES.items()]
-    if n_items <= nb.EASE_MAX_ITEMS:
-        for lam in EASE_REGULARIZATIONS:
-            fit = _neighbors(
-                recipe, hp, _ease(lam, NEIGHBORS_PER_ITEM), history_length=USER_HISTORY, decay=1.0
-            )
-            out.append(Candidate(f"ease-{lam:g}", fit))
-    cosine = lambda d: nb.cooccurrence_scores(nb.user_item_binary(d), discount=1.0, k=100)  # noqa: E731
-    out.append(
-        Candidate("knn-cosine", _neighbors(recipe, hp, cosine, history_length=USER_HISTORY, decay=1.0))
+    # Each item-item matrix once, with every user weighting: the whole history alike, or recent items more.
+    matrices: list[tuple[str, _Matrix]] = []
+    matrices += [(f"ease-{lam:g}", _Matrix(_ease(lam, NEIGHBORS_PER_ITEM))) for lam in EASE_REGULARIZATIONS]
+    matrices.append(
+        ("knn-cosine", _Matrix(lambda d: nb.cooccurrence_scores(nb.user_item_binary(d), discount=1.0, k=100)))
     )
-    out.append(Candidate("knn-cosine-recent", _neighbors(recipe, hp, cosine, history_length=50, decay=0.9)))
-    transitions = lambda d: nb.transition_scores(d, window=3, k=NEIGHBORS_PER_ITEM)  # noqa: E731
+    for name, matrix in matrices:
+        for suffix, decay in (("", 1.0), ("-recent", RECENT_DECAY)):
+            fit = _neighbors(recipe, hp, matrix, history_length=USER_HISTORY, decay=decay)
+            out.append(Candidate(name + suffix, fit))
+    transitions = _Matrix(lambda d: nb.transition_scores(d, window=3, k=NEIGHBORS_PER_ITEM))
     out.append(Candidate("transitions", _neighbors(recipe, hp, transitions, history_length=10, decay=0.7)))
     return out
 
 
-def _sims_candidates(hp: ResolvedHyperparameters, n_items: int) -> list[Candidate]:
+def _sims_candidates(hp: ResolvedHyperparameters) -> list[Candidate]:
     recipe = "aws-sims"
     discount = hp.number("popularity_discount_factor")
     min_count = max(int(hp.number("min_cointeraction_count")), 1)
-    own = lambda d: nb.cooccurrence_scores(  # noqa: E731
-        nb.user_item_binary(d), discount=discount, min_count=min_count, k=SIMS_NEIGHBORS
+    own = _Matrix(
+        lambda d: nb.cooccurrence_scores(
+            nb.user_item_binary(d), discount=discount, min_count=min_count, k=SIMS_NEIGHBORS
+        )
     )
-    cosine = lambda d: nb.cooccurrence_scores(nb.user_item_binary(d), discount=1.0, k=SIMS_NEIGHBORS)  # noqa: E731
-    transitions = lambda d: nb.transition_scores(d, window=3, k=SIMS_NEIGHBORS)  # noqa: E731
+    cosine = _Matrix(lambda d: nb.cooccurrence_scores(nb.user_item_binary(d), discount=1.0, k=SIMS_NEIGHBORS))
+    transitions = _Matrix(lambda d: nb.transition_scores(d, window=3, k=SIMS_NEIGHBORS))
     out = [
         Candidate("cooccurrence", _neighbors(recipe, hp, own, history_length=20, decay=0.9)),
         Candidate("knn-cosine", _neighbors(recipe, hp, cosine, history_length=20, decay=0.9)),
         Candidate("transitions", _neighbors(recipe, hp, transitions, history_length=20, decay=0.7)),
     ]
-    if n_items <= nb.EASE_MAX_ITEMS:
-        ease = _ease(500.0, SIMS_NEIGHBORS)
-        out.append(Candidate("ease-500", _neighbors(recipe, hp, ease, history_length=20, decay=0.9)))
+    ease = _Matrix(_ease(500.0, SIMS_NEIGHBORS))
+    out.append(Candidate("ease-500", _neighbors(recipe, hp, ease, history_length=20, decay=0.9)))
     return out
 
 

@@ -54,7 +54,7 @@ def train(
         best: tuple[Candidate, dict[str, float], TrainedModel] | None = None
         for raw in plan.trials:
             trial_hp = resolve_hyperparameters(recipe, raw)
-            candidate = _pick(candidates_for(recipe, trial_hp, encoded.n_items), candidates)[0]
+            candidate = _pick(candidates_for(recipe, trial_hp), candidates)[0]
             trial_model = candidate.fit(split.train, seed, None)
             scores = offline.score_model(trial_model, split.truth, n_catalog)
             trials.append((dict(trial_hp.raw), scores))
@@ -64,7 +64,7 @@ def train(
         chosen, metric_values, split_model = best
         tuned = {name: hp.raw[name] for name in plan.tuned_names}
     else:
-        pool = _pick(candidates_for(recipe, hp, encoded.n_items), candidates)
+        pool = _pick(candidates_for(recipe, hp), candidates)
         selection = select_candidate(pool, validation_split(split.train, seed), seed)
         chosen, validation_scores = selection.candidate, selection.scores
         split_model = chosen.fit(split.train, seed, None)
