@@ -78,6 +78,8 @@ test-functional: install .terraform.d/cli.tfrc ## Only the functional tests (loc
 bench: install ## Benchmarks: validator, emulator, API (prints figures, ratios against baselines)
 	$(PY) benchmarks/validate_throughput.py
 	$(PY) benchmarks/emulator.py
+	BENCH_TRAIN_ONLY=1 $(PY) benchmarks/emulator.py
+	$(PY) benchmarks/quality.py
 	$(PY) benchmarks/api.py
 
 validate: install ## Check DATA=<dir|s3://…> [REPORT=<file.json>] [EVENT_TYPE=<type>] before an import

@@ -48,9 +48,13 @@ class ValidationSplit:
 
 @dataclass(frozen=True)
 class Selection:
+    """The winner, its validation score, every candidate's score, and the winner fitted on the
+    validation rows (a warm start for the next fit: those rows are a subset of the next ones)."""
+
     candidate: Candidate
     score: float
     scores: dict[str, float]
+    model: TrainedModel | None
 
 
 def validation_split(data: Interactions, seed: int) -> ValidationSplit:
@@ -96,13 +100,13 @@ def validation_ndcg(model: TrainedModel, split: ValidationSplit, k: int = SELECT
 def select_candidate(candidates: Sequence[Candidate], split: ValidationSplit, seed: int) -> Selection:
     """Fit each candidate on the validation split's rows; the best NDCG@10 wins (ties: the first listed)."""
     if len(candidates) == 1 or not split.users:
-        return Selection(candidates[0], 0.0, {})
+        return Selection(candidates[0], 0.0, {}, None)
     scores: dict[str, float] = {}
-    best: Candidate | None = None
+    best: tuple[Candidate, TrainedModel] | None = None
     for candidate in candidates:
         model = candidate.fit(split.train, seed, None)
         scores[candidate.name] = round(validation_ndcg(model, split), 6)
-        if best is None or scores[candidate.name] > scores[best.name]:
-            best = candidate
+        if best is None or scores[candidate.name] > scores[best[0].name]:
+            best = (candidate, model)
     assert best is not None
-    return Selection(best, scores[best.name], scores)
+    return Selection(best[0], scores[best[0].name], scores, best[1])

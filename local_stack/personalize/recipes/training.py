@@ -54,7 +54,7 @@ def train(
         best: tuple[Candidate, dict[str, float], TrainedModel] | None = None
         for raw in plan.trials:
             trial_hp = resolve_hyperparameters(recipe, raw)
-            candidate = _pick(candidates_for(recipe, trial_hp), candidates)[0]
+            candidate = _pick(candidates_for(recipe, trial_hp, len(encoded)), candidates)[0]
             trial_model = candidate.fit(split.train, seed, None)
             scores = offline.score_model(trial_model, split.truth, n_catalog)
             trials.append((dict(trial_hp.raw), scores))
@@ -64,12 +64,13 @@ def train(
         chosen, metric_values, split_model = best
         tuned = {name: hp.raw[name] for name in plan.tuned_names}
     else:
-        pool = _pick(candidates_for(recipe, hp), candidates)
+        pool = _pick(candidates_for(recipe, hp, len(encoded)), candidates)
         selection = select_candidate(pool, validation_split(split.train, seed), seed)
         chosen, validation_scores = selection.candidate, selection.scores
-        split_model = chosen.fit(split.train, seed, None)
+        split_model = chosen.fit(split.train, seed, selection.model)
         metric_values = offline.score_model(split_model, split.truth, n_catalog)
-    # The split model saw ~99% of the rows: starting from it, the final ALS needs only a few sweeps.
+    # Each fit warm-starts from the previous one (validation rows within metric rows within all rows):
+    # ALS then needs only a few sweeps.
     model = chosen.fit(encoded, seed, split_model)
     model.hyperparameters = dict(hp.raw)
     model.metrics = {name: round(float(value), 4) for name, value in metric_values.items()}
