@@ -65,7 +65,7 @@ def train(
         tuned = {name: hp.raw[name] for name in plan.tuned_names}
     else:
         pool = _pick(candidates_for(recipe, hp, len(encoded)), candidates)
-        selection = select_candidate(pool, validation_split(split.train, seed), seed)
+        selection = select_candidate(pool, validation_split(split.train, split.truth, seed), seed)
         chosen, validation_scores = selection.candidate, selection.scores
         split_model = chosen.fit(split.train, seed, selection.model)
         metric_values = offline.score_model(split_model, split.truth, n_catalog)
