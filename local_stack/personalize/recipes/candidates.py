@@ -82,25 +82,38 @@ def _als(recipe: str, hp: ResolvedHyperparameters, settings: AlsSettings) -> Fit
     return lambda data, seed, warm: fit_als(recipe, data, hp, settings, seed=seed, warm_start=warm)
 
 
+class _Rows:
+    """The rows a neighbor matrix is counted on (users within the history-length percentiles, and for
+    SIMS items within the item-count ones), selected once per fitting step and shared."""
+
+    def __init__(self, hp: ResolvedHyperparameters) -> None:
+        self.hp = hp
+        self.last: tuple[Interactions, Interactions] | None = None
+
+    def __call__(self, data: Interactions) -> Interactions:
+        if self.last is None or self.last[0] is not data:
+            rows = training_rows(data, self.hp)
+            self.last = (data, data if rows.all() else data.select(rows))
+        return self.last[1]
+
+
 class _Matrix:
-    """Builds an item-item matrix once per training rows: candidates that differ only in how a user's
-    history is weighted share it (the rows object of one fitting step is the same for all of them)."""
+    """Builds an item-item matrix once per rows object: candidates that differ only in how a user's
+    history is weighted, and blends, share it."""
 
     def __init__(self, build: Callable[[Interactions], sp.csr_matrix]) -> None:
         self.build = build
         self.last: tuple[Interactions, sp.csr_matrix] | None = None
 
-    def __call__(self, data: Interactions, hp: ResolvedHyperparameters) -> sp.csr_matrix:
-        """The matrix counted on `data`'s rows within the history (and item-count) percentiles."""
-        if self.last is None or self.last[0] is not data:
-            rows = training_rows(data, hp)
-            self.last = (data, self.build(data if rows.all() else data.select(rows)))
+    def __call__(self, rows: Interactions) -> sp.csr_matrix:
+        if self.last is None or self.last[0] is not rows:
+            self.last = (rows, self.build(rows))
         return self.last[1]
 
 
 def _neighbors(
     recipe: str,
-    hp: ResolvedHyperparameters,
+    rows: _Rows,
     matrix: _Matrix,
     *,
     history_length: int,
@@ -109,30 +122,31 @@ def _neighbors(
     def fit(data: Interactions, _seed: int, _warm: TrainedModel | None) -> TrainedModel:
         if len(data) == 0:
             raise RecipeError("There are no interactions to train on.")
-        return fit_neighbors(recipe, data, matrix(data, hp), history_length=history_length, decay=decay)
+        return fit_neighbors(recipe, data, matrix(rows(data)), history_length=history_length, decay=decay)
 
     return fit
 
 
 def _user_candidates(recipe: str, hp: ResolvedHyperparameters) -> list[Candidate]:
     out = [Candidate(name, _als(recipe, hp, settings)) for name, settings in ALS_CANDIDATES.items()]
+    rows = _Rows(hp)
     # Each item-item matrix once, with every user weighting: the whole history alike, or recent items more.
     matrices: list[tuple[str, _Matrix]] = []
     matrices += [(f"ease-{lam:g}", _Matrix(_ease(lam, NEIGHBORS_PER_ITEM))) for lam in EASE_REGULARIZATIONS]
-    matrices.append(
-        ("knn-cosine", _Matrix(lambda d: nb.cooccurrence_scores(nb.user_item_binary(d), discount=1.0, k=100)))
-    )
+    knn = _Matrix(lambda d: nb.cooccurrence_scores(nb.user_item_binary(d), discount=1.0, k=100))
+    matrices.append(("knn-cosine", knn))
     for name, matrix in matrices:
         for suffix, decay in (("", 1.0), ("-recent", RECENT_DECAY)):
-            fit = _neighbors(recipe, hp, matrix, history_length=USER_HISTORY, decay=decay)
+            fit = _neighbors(recipe, rows, matrix, history_length=USER_HISTORY, decay=decay)
             out.append(Candidate(name + suffix, fit))
     transitions = _Matrix(lambda d: nb.transition_scores(d, window=3, k=NEIGHBORS_PER_ITEM))
-    out.append(Candidate("transitions", _neighbors(recipe, hp, transitions, history_length=10, decay=0.7)))
+    out.append(Candidate("transitions", _neighbors(recipe, rows, transitions, history_length=10, decay=0.7)))
     return out
 
 
 def _sims_candidates(hp: ResolvedHyperparameters) -> list[Candidate]:
     recipe = "aws-sims"
+    rows = _Rows(hp)
     discount = hp.number("popularity_discount_factor")
     min_count = max(int(hp.number("min_cointeraction_count")), 1)
     own = _Matrix(
@@ -143,12 +157,12 @@ def _sims_candidates(hp: ResolvedHyperparameters) -> list[Candidate]:
     cosine = _Matrix(lambda d: nb.cooccurrence_scores(nb.user_item_binary(d), discount=1.0, k=SIMS_NEIGHBORS))
     transitions = _Matrix(lambda d: nb.transition_scores(d, window=3, k=SIMS_NEIGHBORS))
     out = [
-        Candidate("cooccurrence", _neighbors(recipe, hp, own, history_length=20, decay=0.9)),
-        Candidate("knn-cosine", _neighbors(recipe, hp, cosine, history_length=20, decay=0.9)),
-        Candidate("transitions", _neighbors(recipe, hp, transitions, history_length=20, decay=0.7)),
+        Candidate("cooccurrence", _neighbors(recipe, rows, own, history_length=20, decay=0.9)),
+        Candidate("knn-cosine", _neighbors(recipe, rows, cosine, history_length=20, decay=0.9)),
+        Candidate("transitions", _neighbors(recipe, rows, transitions, history_length=20, decay=0.7)),
     ]
     ease = _Matrix(_ease(500.0, SIMS_NEIGHBORS))
-    out.append(Candidate("ease-500", _neighbors(recipe, hp, ease, history_length=20, decay=0.9)))
+    out.append(Candidate("ease-500", _neighbors(recipe, rows, ease, history_length=20, decay=0.9)))
     return out
 
 

@@ -246,8 +246,9 @@ class FactorModel(TrainedModel):
 class NeighborModel(TrainedModel):
     """Item-to-item model: S (CSR, n_items x n_items) holds each item's top related items.
 
-    A user's score for item j is sum_i w_i * S[i, j] over the user's newest `history_length` items i, the
-    newest weighing 1 and each older one `decay` times the next. aws-sims serves related items from S's
+    A user's score for item j is sum_i w_i * S[i, j] over the distinct items i among the user's newest
+    `history_length` events, the newest event weighing 1 and each older one `decay` times the next (an
+    item bought again weighs as its newest event). aws-sims serves related items from S's
     rows; the user-personalization and ranking candidates (EASE, item-kNN, item transitions) use the sum.
     """
 
@@ -289,6 +290,13 @@ class NeighborModel(TrainedModel):
         """Weights of a history of `length` items, oldest first: the newest weighs 1."""
         return (self.decay ** np.arange(length - 1, -1, -1, dtype=np.float64)).astype(np.float32)
 
+    def _distinct(self, items: IntArray) -> tuple[IntArray, npt.NDArray[np.float32]]:
+        """Each item of a history (oldest first) once, weighted by its newest occurrence: a re-bought
+        item counts once, as in the binary user vector EASE and kNN are defined on."""
+        weights = self._weights(items.size)
+        distinct, newest = np.unique(items[::-1], return_index=True)
+        return distinct.astype(np.int32), weights[::-1][newest]
+
     def item_scores(self, item_id: str) -> FloatArray | None:
         own = self.item_index.get(item_id)
         if own is None:
@@ -302,10 +310,9 @@ class NeighborModel(TrainedModel):
         items = self._history(user_id, history)
         if not items:
             return None
-        weights = self._weights(len(items))
+        distinct, weights = self._distinct(np.asarray(items, dtype=np.int32))
         vector = sp.csr_matrix(
-            (weights, (np.zeros(len(items), dtype=np.int32), np.asarray(items, dtype=np.int32))),
-            shape=(1, len(self.item_ids)),
+            (weights, (np.zeros(distinct.size, dtype=np.int32), distinct)), shape=(1, len(self.item_ids))
         )
         return np.asarray((vector @ self.neighbors).toarray()).ravel() + self.tiebreak
 
@@ -329,10 +336,10 @@ class NeighborModel(TrainedModel):
             vals: list[npt.NDArray[np.float32]] = []
             for r, (_, user) in enumerate(chunk):
                 items = self.recent_items[self.recent_indptr[user] : self.recent_indptr[user + 1]]
-                items = items[-self.history_length :]
-                rows.append(np.full(items.size, r, dtype=np.int64))
-                cols.append(items)
-                vals.append(self._weights(items.size))
+                distinct, weights = self._distinct(items[-self.history_length :])
+                rows.append(np.full(distinct.size, r, dtype=np.int64))
+                cols.append(distinct)
+                vals.append(weights)
             weights = sp.csr_matrix(
                 (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                 shape=(len(chunk), len(self.item_ids)),
