@@ -42,7 +42,7 @@ ALS_CANDIDATES: dict[str, AlsSettings] = {
     "als-plain": AlsSettings(regularization=0.01, alpha=1.0, iterations=20, recency=False),
     "als-confident": AlsSettings(regularization=0.1, alpha=10.0, iterations=12, recency=False),
 }
-ALS_SELECTION_BUDGET = 3e7  # interactions x hidden_dimension: 200k interactions at the default 149 factors
+ALS_SELECTION_BUDGET = 1e7  # interactions x hidden_dimension: ~67k interactions at the default 149 factors
 EASE_REGULARIZATIONS = (100.0, 500.0, 2000.0)
 USER_HISTORY = 200  # newest items of a user that the neighbor candidates sum over
 RECENT_DECAY = 0.97  # "-recent" candidates: each older item weighs 0.97 times the next newer one
