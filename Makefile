@@ -107,6 +107,8 @@ test-functional: install .terraform.d/cli.tfrc ## Only the functional tests (loc
 bench: install ## Benchmarks: validator, emulator, API, Currents bridge, braze-sync (figures, ratios against baselines)
 	$(PY) benchmarks/validate_throughput.py
 	$(PY) benchmarks/emulator.py
+	BENCH_TRAIN_ONLY=1 $(PY) benchmarks/emulator.py
+	$(PY) benchmarks/quality.py
 	$(PY) benchmarks/api.py
 	$(PY) benchmarks/faults.py
 	$(PY) benchmarks/currents.py

@@ -8,6 +8,11 @@ GetRecommendations from concurrent client processes over keep-alive HTTP connect
 Last line: `emulator: <n> req/s, p99 <ms> ms, train <s> s, ndcg@10 <x> vs popularity <y>`.
 Knobs (env): BENCH_INTERACTIONS (1000000), BENCH_ITEMS (20000), BENCH_USERS (50000),
 BENCH_CLIENTS (4 processes), BENCH_SECONDS (10).
+
+BENCH_TRAIN_ONLY=1 times training alone, in-process, on 100k and 1M interactions of the same synthetic
+data: aws-user-personalization with its model selection against, side by side, one candidate fitted with
+no selection (the baseline). Last line then: `emulator training: 100k <s> s (<r>x one model), 1M ...`
+(targets: 100k <= 10 s, 1M <= 60 s on 2 cores).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ AUTH = (
     "SignedHeaders=host;x-amz-date, Signature=0"
 )
 REPO = Path(__file__).resolve().parents[1]
+NDCG10 = "normalized_discounted_cumulative_gain_at_10"
 
 
 def _env_int(name: str, default: int) -> int:
@@ -113,7 +119,40 @@ def _client_worker(args: tuple[int, str, str, list[str], float, float]) -> list[
     return latencies
 
 
+def training_times() -> int:
+    """In-process train() on 100k and 1M interactions: with selection, and one candidate alone."""
+    from local_stack.personalize.recipes import TrainingData, train
+
+    parts = []
+    for n_inter, n_users in ((100_000, 10_000), (1_000_000, 100_000)):
+        body = synthetic(n_inter, 20_000, n_users)
+        ids = {"USER_ID": pa.string(), "ITEM_ID": pa.string()}
+        table = pacsv.read_csv(io.BytesIO(body), convert_options=pacsv.ConvertOptions(column_types=ids))
+        data = TrainingData(table)
+        started = time.monotonic()
+        one = train("aws-user-personalization", data, candidates=("als-recency",))
+        alone = time.monotonic() - started
+        started = time.monotonic()
+        model = train("aws-user-personalization", data)
+        full = time.monotonic() - started
+        scores = ", ".join(f"{k} {v:.4f}" for k, v in model.validation_scores.items())
+        print(
+            f"{n_inter:,} interactions: selection {full:.1f} s, chose {model.candidate} ({scores})",
+            flush=True,
+        )
+        print(
+            f"  one model (als-recency) alone {alone:.1f} s, "
+            f"ndcg@10 {one.metrics[NDCG10]} vs selected {model.metrics[NDCG10]}"
+        )
+        label = f"{n_inter // 1000}k" if n_inter < 1_000_000 else f"{n_inter // 1_000_000}M"
+        parts.append(f"{label} {full:.1f} s ({full / alone:.1f}x one model)")
+    print(f"emulator training: {', '.join(parts)}")
+    return 0
+
+
 def main() -> int:
+    if os.environ.get("BENCH_TRAIN_ONLY"):
+        return training_times()
     n_inter = _env_int("BENCH_INTERACTIONS", 1_000_000)
     n_items = _env_int("BENCH_ITEMS", 20_000)
     n_users = _env_int("BENCH_USERS", 50_000)

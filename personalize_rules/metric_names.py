@@ -6,7 +6,7 @@ against them and report them; all read this tuple so the list cannot drift apart
 
 from __future__ import annotations
 
-__all__ = ["METRIC_NAMES"]
+__all__ = ["METRIC_NAMES", "SELECTED_CANDIDATE_KEY", "SELECTED_SCORE_KEY"]
 
 # The order is the one the reports print and the emulator returns.
 METRIC_NAMES: tuple[str, ...] = (
@@ -19,3 +19,8 @@ METRIC_NAMES: tuple[str, ...] = (
     "precision_at_10",
     "precision_at_25",
 )
+
+# The local emulator's model selection, reported in a solution version's tunedHPOParams (Personalize's
+# place for "the hyperparameter values of the best performing model"); real AWS versions have neither key.
+SELECTED_CANDIDATE_KEY = "emulator_candidate"
+SELECTED_SCORE_KEY = "emulator_candidate_validation_ndcg_at_10"

@@ -16,24 +16,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from local_stack.personalize.recipes.data import Interactions, TrainingData, encode_interactions
-from local_stack.personalize.recipes.fit import fit_model
+from local_stack.personalize.recipes.data import Interactions, TrainingData
 from local_stack.personalize.recipes.models import TrainedModel
 from personalize_rules.metric_names import METRIC_NAMES
-from personalize_rules.recipe_specs import (
-    ResolvedHyperparameters,
-    recipe_name_from_arn,
-    resolve_hyperparameters,
-)
 
 __all__ = [
     "METRIC_NAMES",
     "QUERY_SIZE",
     "EvaluationSplit",
     "catalog_size",
-    "evaluate",
-    "evaluate_model",
-    "evaluate_split",
+    "score_model",
     "score_queries",
     "split_for_evaluation",
 ]
@@ -108,34 +100,12 @@ def score_queries(
     return metrics
 
 
-def _recommend(model: TrainedModel, users: Sequence[str]) -> dict[str, list[str]]:
-    return dict(zip(users, model.recommend_ids(users, QUERY_SIZE), strict=True))
-
-
-def evaluate_split(
-    recipe: str,
-    split: EvaluationSplit,
-    hp: ResolvedHyperparameters,
-    *,
-    n_catalog_items: int,
-    seed: int = 42,
-) -> dict[str, float]:
-    """Train on the split's training rows and score the held-out users' queries."""
-    return evaluate_model(recipe, split, hp, n_catalog_items=n_catalog_items, seed=seed)[0]
-
-
-def evaluate_model(
-    recipe: str,
-    split: EvaluationSplit,
-    hp: ResolvedHyperparameters,
-    *,
-    n_catalog_items: int,
-    seed: int = 42,
-) -> tuple[dict[str, float], TrainedModel]:
-    """Like evaluate_split, also returning the model trained on the split (to warm-start the final one)."""
-    model = fit_model(recipe, split.train, hp, seed=seed)
-    users = list(split.truth)
-    return score_queries(_recommend(model, users), split.truth, n_catalog_items), model
+def score_model(model: TrainedModel, truth: Mapping[str, set[str]], n_catalog_items: int) -> dict[str, float]:
+    """The eight metrics of `model`: one query of QUERY_SIZE items per held-out user."""
+    users = list(truth)
+    return score_queries(
+        dict(zip(users, model.recommend_ids(users, QUERY_SIZE), strict=True)), truth, n_catalog_items
+    )
 
 
 def catalog_size(data: TrainingData) -> int:
@@ -146,22 +116,3 @@ def catalog_size(data: TrainingData) -> int:
             unique = pc.unique(table["ITEM_ID"].cast(pa.string()))
             items.update(str(v) for v in unique.to_pylist() if v is not None)
     return len(items)
-
-
-def evaluate(
-    recipe_name: str,
-    data: TrainingData,
-    *,
-    hyperparameters: Mapping[str, str] | None = None,
-    event_type: str | None = None,
-    event_value_threshold: str | None = None,
-    seed: int = 42,
-) -> dict[str, float]:
-    """Personalize's offline metrics for `recipe_name` trained on `data` with these settings."""
-    recipe = recipe_name_from_arn(recipe_name)
-    hp = resolve_hyperparameters(recipe, hyperparameters)
-    encoded = encode_interactions(
-        data.interactions, event_type=event_type, event_value_threshold=event_value_threshold
-    )
-    split = split_for_evaluation(encoded, seed)
-    return evaluate_split(recipe, split, hp, n_catalog_items=catalog_size(data), seed=seed)

@@ -28,6 +28,7 @@ from local_stack.personalize.errors import (
     ResourceNotFoundException,
 )
 from local_stack.personalize.store import StoreError
+from personalize_rules.metric_names import SELECTED_CANDIDATE_KEY, SELECTED_SCORE_KEY
 
 __all__ = ["SolutionOps"]
 
@@ -287,8 +288,16 @@ class SolutionOps(BackendCore):
         with self._lock:
             self.models[record["solutionVersionArn"]] = model
             record["_tuned"] = dict(model.tuned_hyperparameters)
-            if model.tuned_hyperparameters:
-                record["tunedHPOParams"] = {"algorithmHyperParameters": dict(model.tuned_hyperparameters)}
+            # tunedHPOParams holds "the hyperparameter values of the best performing model" (SolutionVersion
+            # in the Personalize API reference). The emulator's model selection is its HPO: the candidate
+            # chosen and its validation NDCG@10 travel there, beside any tuned hyperparameters.
+            chosen = dict(model.tuned_hyperparameters)
+            if model.candidate:
+                chosen[SELECTED_CANDIDATE_KEY] = model.candidate
+            if model.candidate in model.validation_scores:
+                chosen[SELECTED_SCORE_KEY] = f"{model.validation_scores[model.candidate]:.4f}"
+            if chosen:
+                record["tunedHPOParams"] = {"algorithmHyperParameters": chosen}
             record["trainingHours"] = round((time.monotonic() - started) / 3600.0, 6)
 
     def _sync_campaigns(self, version: dict[str, Any]) -> None:

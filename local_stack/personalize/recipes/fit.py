@@ -1,6 +1,9 @@
-"""Fit one recipe's model on encoded interactions with resolved hyperparameters (no HPO, no metrics)."""
+"""Fit one model on encoded interactions: implicit ALS, a neighbor model over an item-item matrix, or the
+popularity/trending baselines. No selection and no metrics here (see candidates.py and training.py)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -10,8 +13,8 @@ from threadpoolctl import threadpool_limits
 from local_stack.personalize.recipes.data import Interactions
 from local_stack.personalize.recipes.models import (
     FactorModel,
+    NeighborModel,
     PopularityModel,
-    SimsModel,
     TrainedModel,
     TrendingModel,
 )
@@ -22,10 +25,15 @@ __all__ = [
     "ALS_ITERATIONS",
     "ALS_REGULARIZATION",
     "ALS_WARM_ITERATIONS",
+    "SIMS_NEIGHBORS",
     "TRAIN_THREADS",
     "TREND_WINDOWS",
-    "fit_model",
+    "AlsSettings",
+    "fit_als",
+    "fit_baseline",
+    "fit_neighbors",
     "history_length_mask",
+    "training_rows",
     "trend_scores",
 ]
 
@@ -38,7 +46,6 @@ ALS_REGULARIZATION = 1.0
 ALS_ALPHA = 2.0
 RECENT_PER_USER = 50  # items kept per user to fold in new real-time events
 SIMS_NEIGHBORS = 600  # >= the runtime's 500 + a margin for filters
-SIMS_MAX_USER_EVENTS = 500  # newest events per user counted in co-occurrence (bounds the quadratic cost)
 TREND_WINDOWS: dict[str, int] = {"30 minutes": 1800, "1 hour": 3600, "3 hours": 10800, "1 day": 86400}
 
 
@@ -79,20 +86,36 @@ def _recency(data: Interactions, enabled: bool) -> npt.NDArray[np.float64]:
     return 0.5 + 0.5 * np.exp2(-age / half_life)
 
 
-def _fit_factor(
+@dataclass(frozen=True)
+class AlsSettings:
+    """One implicit-ALS configuration: confidence = alpha * (recency weight), L2 regularization, sweeps."""
+
+    regularization: float = ALS_REGULARIZATION
+    alpha: float = ALS_ALPHA
+    iterations: int = ALS_ITERATIONS
+    recency: bool = True
+
+
+def fit_als(
     recipe: str,
     data: Interactions,
     hp: ResolvedHyperparameters,
+    settings: AlsSettings,
+    *,
     seed: int,
-    warm_start: TrainedModel | None,
+    warm_start: TrainedModel | None = None,
 ) -> FactorModel:
+    """Implicit-feedback ALS with `hidden_dimension` factors; `warm_start` (a FactorModel trained on a
+    subset of the same encoded rows) lets it start from those factors and run ALS_WARM_ITERATIONS."""
     from implicit.cpu.als import AlternatingLeastSquares
 
     keep_user = history_length_mask(
         data, hp.number("min_user_history_length_percentile"), hp.number("max_user_history_length_percentile")
     )
-    recency_on = bool(hp.values.get("recency_mask", hp.values.get("apply_recency_bias", True)))
-    weights = _recency(data, recency_on) * ALS_ALPHA
+    recency_on = settings.recency and bool(
+        hp.values.get("recency_mask", hp.values.get("apply_recency_bias", True))
+    )
+    weights = _recency(data, recency_on) * settings.alpha
     rows = keep_user[data.users]
     matrix = sp.csr_matrix(
         (weights[rows].astype(np.float32), (data.users[rows], data.items[rows])),
@@ -109,9 +132,9 @@ def _fit_factor(
     with threadpool_limits(1, "blas"):
         model = AlternatingLeastSquares(
             factors=factors,
-            regularization=ALS_REGULARIZATION,
+            regularization=settings.regularization,
             alpha=1.0,
-            iterations=ALS_WARM_ITERATIONS if warm else ALS_ITERATIONS,
+            iterations=ALS_WARM_ITERATIONS if warm else settings.iterations,
             num_threads=TRAIN_THREADS,
             random_state=seed,
         )
@@ -120,18 +143,16 @@ def _fit_factor(
             model.user_factors = warm_start.user_factors.copy()
             model.item_factors = warm_start.item_factors.copy()
         model.fit(matrix, show_progress=False)
-    user_factors = np.asarray(model.user_factors, dtype=np.float32)
-    item_factors = np.asarray(model.item_factors, dtype=np.float32)
     indptr, recent = _recent_items(data, RECENT_PER_USER)
     fitted = FactorModel(
         recipe,
         data.item_ids,
         _popularity(data),
         user_ids=data.user_ids,
-        user_factors=user_factors,
-        item_factors=item_factors,
-        regularization=ALS_REGULARIZATION,
-        fold_in_weight=ALS_ALPHA,
+        user_factors=np.asarray(model.user_factors, dtype=np.float32),
+        item_factors=np.asarray(model.item_factors, dtype=np.float32),
+        regularization=settings.regularization,
+        fold_in_weight=settings.alpha,
         recent_indptr=indptr,
         recent_items=recent,
     )
@@ -141,71 +162,62 @@ def _fit_factor(
     has_rows = np.bincount(data.users, minlength=data.n_users) > 0
     fitted.user_index = {u: i for i, u in enumerate(data.user_ids) if has_rows[i]}
     # Users left out of training by the history percentiles still get a vector, folded in from their items.
-    for user in np.flatnonzero(~keep_user & has_rows):
-        items = recent[indptr[user] : indptr[user + 1]]
-        if items.size:
-            fitted.user_factors[user] = fitted.fold_in(items.tolist())
+    # One BLAS thread: small solves on several threads spend their time waking the threads (28 ms a
+    # 149 x 149 solve on 2 busy cores, against well under 1 ms on one).
+    with threadpool_limits(1, "blas"):
+        for user in np.flatnonzero(~keep_user & has_rows):
+            items = recent[indptr[user] : indptr[user + 1]]
+            if items.size:
+                fitted.user_factors[user] = fitted.fold_in(items.tolist())
     return fitted
 
 
-def _fit_sims(recipe: str, data: Interactions, hp: ResolvedHyperparameters) -> SimsModel:
-    keep_user = history_length_mask(
-        data, hp.number("min_user_history_length_percentile"), hp.number("max_user_history_length_percentile")
-    )
-    counts = np.bincount(data.items, minlength=data.n_items)
-    lo, hi = np.quantile(
-        counts,
-        [
-            hp.number("min_item_interaction_count_percentile"),
-            hp.number("max_item_interaction_count_percentile"),
-        ],
-    )
-    keep_item = (counts >= lo) & (counts <= hi)
-    bounds = data.user_bounds()
-    from_newest = bounds[data.users + 1] - 1 - np.arange(len(data))
-    rows = keep_user[data.users] & keep_item[data.items] & (from_newest < SIMS_MAX_USER_EVENTS)
-    binary = sp.csr_matrix(
-        (np.ones(int(rows.sum()), dtype=np.float32), (data.users[rows], data.items[rows])),
-        shape=(data.n_users, data.n_items),
-    )
-    binary.sum_duplicates()
-    binary.data[:] = 1.0
-    users_per_item = np.asarray(binary.sum(axis=0)).ravel()
-    co = (binary.T @ binary).tocsr()
-    co.setdiag(0)
-    co.eliminate_zeros()
-    min_count = max(int(hp.number("min_cointeraction_count")), 1)
-    co.data[co.data < min_count] = 0
-    co.eliminate_zeros()
-    # popularity_discount_factor d: score = c_ij / (n_i * n_j)^(d/2); d=0 raw counts, d=1 cosine.
-    discount = hp.number("popularity_discount_factor")
-    coo = co.tocoo()
-    denom = np.power(users_per_item[coo.row] * users_per_item[coo.col], discount / 2.0)
-    scores = sp.csr_matrix((coo.data / denom, (coo.row, coo.col)), shape=co.shape, dtype=np.float32)
-    indptr = [0]
-    items_out: list[npt.NDArray[np.int32]] = []
-    scores_out: list[npt.NDArray[np.float32]] = []
-    for i in range(data.n_items):
-        lo_i, hi_i = scores.indptr[i], scores.indptr[i + 1]
-        cols, vals = scores.indices[lo_i:hi_i], scores.data[lo_i:hi_i]
-        if cols.size > SIMS_NEIGHBORS:
-            part = np.argpartition(-vals, SIMS_NEIGHBORS - 1)[:SIMS_NEIGHBORS]
-            cols, vals = cols[part], vals[part]
-        items_out.append(cols.astype(np.int32))
-        scores_out.append(vals.astype(np.float32))
-        indptr.append(indptr[-1] + cols.size)
-    recent_indptr, recent = _recent_items(data, 20)
-    return SimsModel(
+def fit_neighbors(
+    recipe: str,
+    data: Interactions,
+    neighbors: sp.csr_matrix,
+    *,
+    history_length: int,
+    decay: float,
+) -> NeighborModel:
+    """A NeighborModel over `neighbors`; each user keeps their `history_length` newest items."""
+    indptr, recent = _recent_items(data, history_length)
+    has_rows = np.bincount(data.users, minlength=data.n_users) > 0
+    model = NeighborModel(
         recipe,
         data.item_ids,
         _popularity(data),
-        neighbor_indptr=np.asarray(indptr, dtype=np.int64),
-        neighbor_items=np.concatenate(items_out) if items_out else np.empty(0, np.int32),
-        neighbor_scores=np.concatenate(scores_out) if scores_out else np.empty(0, np.float32),
+        neighbors=neighbors,
         user_ids=data.user_ids,
-        recent_indptr=recent_indptr,
+        recent_indptr=indptr,
         recent_items=recent,
+        history_length=history_length,
+        decay=decay,
+        softmax=recipe != "aws-sims",
     )
+    # Users with no rows (held out, or filtered away) are unknown: popularity serves them.
+    model.user_index = {u: i for i, u in enumerate(data.user_ids) if has_rows[i]}
+    return model
+
+
+def training_rows(data: Interactions, hp: ResolvedHyperparameters) -> npt.NDArray[np.bool_]:
+    """Rows of users within the history-length percentiles (and, for SIMS, of items within the
+    item-count percentiles): what the neighbor matrices are counted on."""
+    keep_user = history_length_mask(
+        data, hp.number("min_user_history_length_percentile"), hp.number("max_user_history_length_percentile")
+    )
+    rows = keep_user[data.users]
+    if "min_item_interaction_count_percentile" in hp.values:
+        counts = np.bincount(data.items, minlength=data.n_items)
+        lo, hi = np.quantile(
+            counts,
+            [
+                hp.number("min_item_interaction_count_percentile"),
+                hp.number("max_item_interaction_count_percentile"),
+            ],
+        )
+        rows &= ((counts >= lo) & (counts <= hi))[data.items]
+    return rows
 
 
 def trend_scores(data: Interactions, window_seconds: int) -> npt.NDArray[np.float64]:
@@ -222,36 +234,13 @@ def trend_scores(data: Interactions, window_seconds: int) -> npt.NDArray[np.floa
     return (cur - prev) / np.maximum(prev, 1.0)
 
 
-def fit_model(
-    recipe: str,
-    data: Interactions,
-    hp: ResolvedHyperparameters,
-    *,
-    seed: int = 42,
-    warm_start: TrainedModel | None = None,
-) -> TrainedModel:
-    """Train `recipe` (a recipe name) on `data` with the given resolved hyperparameters.
-
-    `warm_start`, a model trained on a subset of the same encoded data (same id lists), lets ALS start
-    from its factors and run fewer iterations.
-    """
+def fit_baseline(recipe: str, data: Interactions, hp: ResolvedHyperparameters) -> TrainedModel:
+    """aws-popularity-count and aws-trending-now: one model each, nothing to select."""
     if len(data) == 0:
         raise RecipeError("There are no interactions to train on.")
-    if recipe in (
-        "aws-user-personalization",
-        "aws-user-personalization-v2",
-        "aws-personalized-ranking",
-        "aws-personalized-ranking-v2",
-    ):
-        fitted: TrainedModel = _fit_factor(recipe, data, hp, seed, warm_start)
-    elif recipe == "aws-sims":
-        fitted = _fit_sims(recipe, data, hp)
-    elif recipe == "aws-popularity-count":
-        fitted = PopularityModel(recipe, data.item_ids, _popularity(data))
-    elif recipe == "aws-trending-now":
+    if recipe == "aws-popularity-count":
+        return PopularityModel(recipe, data.item_ids, _popularity(data))
+    if recipe == "aws-trending-now":
         window = TREND_WINDOWS[str(hp.values["trend_discovery_frequency"])]
-        fitted = TrendingModel(recipe, data.item_ids, _popularity(data), trend_scores(data, window))
-    else:
-        raise RecipeError(f"Recipe {recipe} is not supported.")
-    fitted.hyperparameters = dict(hp.raw)
-    return fitted
+        return TrendingModel(recipe, data.item_ids, _popularity(data), trend_scores(data, window))
+    raise RecipeError(f"Recipe {recipe} is not supported.")

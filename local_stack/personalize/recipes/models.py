@@ -10,8 +10,16 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
-__all__ = ["FactorModel", "PopularityModel", "SimsModel", "TrainedModel", "TrendingModel"]
+__all__ = [
+    "FactorModel",
+    "NeighborModel",
+    "PopularityModel",
+    "SimsModel",
+    "TrainedModel",
+    "TrendingModel",
+]
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
@@ -42,6 +50,9 @@ class TrainedModel:
         self.metrics: dict[str, float] = {}
         # (hyperparameters, metrics) of each HPO trial, in the order they ran.
         self.hpo_trials: list[tuple[dict[str, str], dict[str, float]]] = []
+        # Model selection: the candidate trained (e.g. "ease-500") and each candidate's validation score.
+        self.candidate = ""
+        self.validation_scores: dict[str, float] = {}
 
     # -- what subclasses provide -------------------------------------------------------------
     def user_scores(self, user_id: str | None, history: Sequence[str] = ()) -> FloatArray | None:
@@ -217,22 +228,13 @@ class FactorModel(TrainedModel):
         for start in range(0, len(known), 256):
             chunk = known[start : start + 256]
             scores = self.user_factors[[row for _, row in chunk]] @ self.item_factors.T
-            if n < scores.shape[1]:
-                part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
-            else:
-                part = np.tile(np.arange(scores.shape[1]), (len(chunk), 1))
-            picked = np.take_along_axis(scores, part, axis=1)
-            ordered = np.take_along_axis(part, np.argsort(-picked, axis=1, kind="stable"), axis=1)
+            ordered = _top_rows(scores, n)
             for (pos, _), row in zip(chunk, ordered, strict=True):
                 out[pos] = [self.item_ids[i] for i in row]
         return out
 
     def output_scores(self, raw: FloatArray, reference: FloatArray) -> FloatArray:
-        # Personalize's scores for this recipe sum to 1 over everything scored (the catalog, or the
-        # list given to GetPersonalizedRanking): a softmax over `reference`.
-        peak = float(reference.max(initial=0.0))
-        total = float(np.exp(reference.astype(np.float64) - peak).sum()) or 1.0
-        return (np.exp(raw.astype(np.float64) - peak) / total).astype(np.float32)
+        return _softmax(raw, reference)
 
     def item_scores(self, item_id: str) -> FloatArray | None:
         own = self.item_index.get(item_id)
@@ -241,8 +243,14 @@ class FactorModel(TrainedModel):
         return np.asarray(self.item_unit @ self.item_unit[own], dtype=np.float32)
 
 
-class SimsModel(TrainedModel):
-    """aws-sims: each item's top co-interacted items (precomputed), users scored from their recent items."""
+class NeighborModel(TrainedModel):
+    """Item-to-item model: S (CSR, n_items x n_items) holds each item's top related items.
+
+    A user's score for item j is sum_i w_i * S[i, j] over the distinct items i among the user's newest
+    `history_length` events, the newest event weighing 1 and each older one `decay` times the next (an
+    item bought again weighs as its newest event). aws-sims serves related items from S's
+    rows; the user-personalization and ranking candidates (EASE, item-kNN, item transitions) use the sum.
+    """
 
     def __init__(
         self,
@@ -250,48 +258,116 @@ class SimsModel(TrainedModel):
         item_ids: list[str],
         popularity: npt.NDArray[np.float64],
         *,
-        neighbor_indptr: npt.NDArray[np.int64],
-        neighbor_items: IntArray,
-        neighbor_scores: FloatArray,
+        neighbors: sp.csr_matrix,
         user_ids: list[str],
         recent_indptr: npt.NDArray[np.int64],
         recent_items: IntArray,
+        history_length: int = 20,
+        decay: float = 0.9,
+        softmax: bool = False,
     ) -> None:
         super().__init__(recipe, item_ids, popularity)
-        self.neighbor_indptr = neighbor_indptr
-        self.neighbor_items = neighbor_items
-        self.neighbor_scores = neighbor_scores
+        self.neighbors = sp.csr_matrix(neighbors, dtype=np.float32)
         self.user_index: dict[str, int] = {u: i for i, u in enumerate(user_ids)}
         self.recent_indptr = recent_indptr
         self.recent_items = recent_items
+        self.history_length = history_length
+        self.decay = decay
+        self.softmax = softmax
         top = float(self.popularity.max(initial=0.0)) or 1.0
-        # A tie-breaker far below any co-interaction score: items with none fall back to popularity order.
+        # A tie-breaker far below any neighbor score: items with none fall back to popularity order.
         self.tiebreak = (1e-6 * self.popularity / top).astype(np.float32)
 
-    def _neighbors(self, item: int) -> tuple[IntArray, FloatArray]:
-        lo, hi = self.neighbor_indptr[item], self.neighbor_indptr[item + 1]
-        return self.neighbor_items[lo:hi], self.neighbor_scores[lo:hi]
+    def _history(self, user_id: str | None, history: Sequence[str]) -> list[int]:
+        items: list[int] = []
+        row = self.user_index.get(user_id) if user_id is not None else None
+        if row is not None:
+            items = self.recent_items[self.recent_indptr[row] : self.recent_indptr[row + 1]].tolist()
+        items += [self.item_index[h] for h in history if h in self.item_index]
+        return items[-self.history_length :]
+
+    def _weights(self, length: int) -> npt.NDArray[np.float32]:
+        """Weights of a history of `length` items, oldest first: the newest weighs 1."""
+        return (self.decay ** np.arange(length - 1, -1, -1, dtype=np.float64)).astype(np.float32)
+
+    def _distinct(self, items: IntArray) -> tuple[IntArray, npt.NDArray[np.float32]]:
+        """Each item of a history (oldest first) once, weighted by its newest occurrence: a re-bought
+        item counts once, as in the binary user vector EASE and kNN are defined on."""
+        weights = self._weights(items.size)
+        distinct, newest = np.unique(items[::-1], return_index=True)
+        return distinct.astype(np.int32), weights[::-1][newest]
 
     def item_scores(self, item_id: str) -> FloatArray | None:
         own = self.item_index.get(item_id)
         if own is None:
             return None
         scores = self.tiebreak.copy()
-        items, sims = self._neighbors(own)
-        scores[items] += sims
+        row = self.neighbors.getrow(own)
+        scores[row.indices] += row.data
         return scores
 
     def user_scores(self, user_id: str | None, history: Sequence[str] = ()) -> FloatArray | None:
-        items: list[int] = []
-        row = self.user_index.get(user_id) if user_id is not None else None
-        if row is not None:
-            items = self.recent_items[self.recent_indptr[row] : self.recent_indptr[row + 1]].tolist()
-        items += [self.item_index[h] for h in history if h in self.item_index]
+        items = self._history(user_id, history)
         if not items:
             return None
-        items = items[-20:]
-        scores = self.tiebreak.copy()
-        for age, item in enumerate(reversed(items)):
-            neighbors, sims = self._neighbors(item)
-            scores[neighbors] += sims * (0.9**age)  # the most recent item weighs most
-        return scores
+        distinct, weights = self._distinct(np.asarray(items, dtype=np.int32))
+        vector = sp.csr_matrix(
+            (weights, (np.zeros(distinct.size, dtype=np.int32), distinct)), shape=(1, len(self.item_ids))
+        )
+        return np.asarray((vector @ self.neighbors).toarray()).ravel() + self.tiebreak
+
+    def output_scores(self, raw: FloatArray, reference: FloatArray) -> FloatArray:
+        if not self.softmax:
+            return raw
+        return _softmax(raw, reference)
+
+    def recommend_ids(self, user_ids: Sequence[str], n: int) -> list[list[str]]:
+        # Batched sparse products: evaluation queries thousands of users at once.
+        popular = [self.item_ids[i] for i in self.popular_order[: max(n, 0)]]
+        out: list[list[str]] = [popular] * len(user_ids)
+        if n <= 0:
+            return out
+        known = [(pos, self.user_index[u]) for pos, u in enumerate(user_ids) if u in self.user_index]
+        n = min(n, len(self.item_ids))
+        for start in range(0, len(known), 512):
+            chunk = known[start : start + 512]
+            rows: list[npt.NDArray[np.int64]] = []
+            cols: list[IntArray] = []
+            vals: list[npt.NDArray[np.float32]] = []
+            for r, (_, user) in enumerate(chunk):
+                items = self.recent_items[self.recent_indptr[user] : self.recent_indptr[user + 1]]
+                distinct, weights = self._distinct(items[-self.history_length :])
+                rows.append(np.full(distinct.size, r, dtype=np.int64))
+                cols.append(distinct)
+                vals.append(weights)
+            weights = sp.csr_matrix(
+                (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                shape=(len(chunk), len(self.item_ids)),
+            )
+            scores = np.asarray((weights @ self.neighbors).toarray()) + self.tiebreak[None, :]
+            ordered = _top_rows(scores, n)
+            for (pos, _), row in zip(chunk, ordered, strict=True):
+                out[pos] = [self.item_ids[i] for i in row]
+        return out
+
+
+# aws-sims is the neighbor model over co-occurrence; the name stays for the runtime and pickles.
+SimsModel = NeighborModel
+
+
+def _softmax(raw: FloatArray, reference: FloatArray) -> FloatArray:
+    """Personalize's scores for the user recipes sum to 1 over everything scored (the catalog, or the
+    list given to GetPersonalizedRanking): a softmax over `reference`."""
+    peak = float(reference.max(initial=0.0))
+    total = float(np.exp(reference.astype(np.float64) - peak).sum()) or 1.0
+    return (np.exp(raw.astype(np.float64) - peak) / total).astype(np.float32)
+
+
+def _top_rows(scores: npt.NDArray[np.floating], n: int) -> npt.NDArray[np.intp]:
+    """Per row, the indexes of the n highest scores, best first."""
+    if n < scores.shape[1]:
+        part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
+    else:
+        part = np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
+    picked = np.take_along_axis(scores, part, axis=1)
+    return np.take_along_axis(part, np.argsort(-picked, axis=1, kind="stable"), axis=1)

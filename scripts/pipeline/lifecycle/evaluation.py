@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from personalize_rules.metric_names import METRIC_NAMES
+from personalize_rules.metric_names import METRIC_NAMES, SELECTED_CANDIDATE_KEY, SELECTED_SCORE_KEY
 from pipeline.lifecycle.aws import creation_time, paginate, sort_newest_first
 from pipeline.lifecycle.context import Context
 from pipeline.lifecycle.errors import NotFoundError
@@ -69,6 +69,18 @@ class VersionMetrics:
     version_arn: str
     created: datetime
     metrics: dict[str, float]
+    # The local emulator's model selection (from tunedHPOParams); empty on AWS.
+    candidate: str = ""
+    validation_ndcg: float | None = None
+
+    @property
+    def model(self) -> str:
+        """'ease-500 (validation NDCG@10 0.2312)', or '-' when the version says nothing of it."""
+        if not self.candidate:
+            return "-"
+        if self.validation_ndcg is None:
+            return self.candidate
+        return f"{self.candidate} (validation NDCG@10 {self.validation_ndcg:.4f})"
 
     @property
     def is_baseline(self) -> bool:
@@ -97,6 +109,11 @@ def collect_metrics(ctx: Context, solution_name: str | None = None) -> list[Vers
             if version.get("status") != "ACTIVE":
                 continue
             metrics = ctx.personalize.get_solution_metrics(solutionVersionArn=version["solutionVersionArn"])
+            described = ctx.personalize.describe_solution_version(
+                solutionVersionArn=version["solutionVersionArn"]
+            )["solutionVersion"]
+            tuned = (described.get("tunedHPOParams") or {}).get("algorithmHyperParameters") or {}
+            score = tuned.get(SELECTED_SCORE_KEY)
             rows.append(
                 VersionMetrics(
                     solution=solution["name"],
@@ -104,6 +121,8 @@ def collect_metrics(ctx: Context, solution_name: str | None = None) -> list[Vers
                     version_arn=str(version["solutionVersionArn"]),
                     created=creation_time(version),
                     metrics={k: float(v) for k, v in metrics.get("metrics", {}).items()},
+                    candidate=str(tuned.get(SELECTED_CANDIDATE_KEY, "")),
+                    validation_ndcg=float(score) if score is not None else None,
                 )
             )
     return rows
@@ -112,11 +131,12 @@ def collect_metrics(ctx: Context, solution_name: str | None = None) -> list[Vers
 def format_table(rows: Sequence[VersionMetrics]) -> str:
     """A fixed-width table, baseline rows marked, one line per version."""
     header = f"{'solution':<22} {'version':<20} " + " ".join(f"{METRIC_LABELS[k]:>8}" for k in METRIC_NAMES)
+    header += "  model chosen"
     lines = [header, "-" * len(header)]
     for row in rows:
         name = row.solution + (" (baseline)" if row.is_baseline else "")
         cells = " ".join(f"{row.metrics[k]:>8.4f}" if k in row.metrics else f"{'-':>8}" for k in METRIC_NAMES)
-        lines.append(f"{name:<22} {row.short[:20]:<20} {cells}")
+        lines.append(f"{name:<22} {row.short[:20]:<20} {cells}  {row.model}")
     return "\n".join(lines)
 
 
@@ -166,18 +186,22 @@ def write_report(rows: Sequence[VersionMetrics], out_dir: Path, env: str) -> tup
             "",
         ]
     lines += [f"![metrics chart]({chart.name})", "", "| solution | version | created | "]
-    lines[-1] += " | ".join(METRIC_LABELS[k] for k in METRIC_NAMES) + " |"
-    lines.append("|" + " --- |" * (3 + len(METRIC_NAMES)))
+    lines[-1] += " | ".join(METRIC_LABELS[k] for k in METRIC_NAMES) + " | model chosen |"
+    lines.append("|" + " --- |" * (4 + len(METRIC_NAMES)))
     for row in rows:
         name = row.solution + (" (baseline)" if row.is_baseline else "")
         cells = " | ".join(f"{row.metrics[k]:.4f}" if k in row.metrics else "-" for k in METRIC_NAMES)
-        lines.append(f"| {name} | `{row.short}` | {row.created:%Y-%m-%d %H:%M} | {cells} |")
+        lines.append(f"| {name} | `{row.short}` | {row.created:%Y-%m-%d %H:%M} | {cells} | {row.model} |")
     lines += ["", "## What the metrics mean", ""]
     lines += [f"- **{METRIC_LABELS[k]}**: {METRIC_SENTENCES[k]}" for k in METRIC_NAMES]
     lines += [
         "",
         "Metrics come from Amazon Personalize's own hold-out test: it trains on most of each customer's "
         "history and checks the recommendations against the most recent part it held back.",
+        "",
+        "**Model chosen** (local emulator only): each training job fits several candidate models and keeps "
+        "the one with the best NDCG@10 on a validation split of its own training customers; the column "
+        "names it and that validation score.",
         "",
     ]
     markdown.write_text("\n".join(lines), encoding="utf-8")

@@ -46,11 +46,14 @@ resource "aws_iam_role_policy" "this" {
       { Sid = "DataKey", Effect = "Allow", Action = ["kms:Decrypt", "kms:GenerateDataKey"], Resource = var.kms_key_arn },
       { Sid = "PutEvents", Effect = "Allow", Action = "personalize:PutEvents", Resource = var.event_tracker_arn },
       {
-        # Deletion job ARNs are named at creation; Personalize checks the dataset group.
-        Sid      = "ForgetUsers"
-        Effect   = "Allow"
-        Action   = ["personalize:CreateDataDeletionJob", "personalize:DescribeDataDeletionJob", "personalize:ListDataDeletionJobs"]
-        Resource = "*"
+        # The job names the dataset group; its own ARN is data-deletion-job/<name> in this account.
+        Sid    = "ForgetUsers"
+        Effect = "Allow"
+        Action = ["personalize:CreateDataDeletionJob", "personalize:DescribeDataDeletionJob", "personalize:ListDataDeletionJobs"]
+        Resource = [
+          var.dataset_group_arn,
+          "arn:${var.partition}:personalize:*:${var.account_id}:data-deletion-job/*",
+        ]
       },
       {
         Sid       = "PassPersonalizeRole"

@@ -21,6 +21,7 @@ FACTOR_RECIPES = [
 
 
 def _train(recipe: str, data: TrainingData, **hyperparameters: str) -> FactorModel:
+    """The ALS candidate alone: these tests are about the factor model's serving behaviour."""
     model = train(
         recipe,
         data,
@@ -29,6 +30,7 @@ def _train(recipe: str, data: TrainingData, **hyperparameters: str) -> FactorMod
         event_value_threshold=None,
         perform_hpo=False,
         hpo_config=None,
+        candidates=("als-recency",),
     )
     assert isinstance(model, FactorModel)
     return model
@@ -43,7 +45,8 @@ def model(two_groups: TrainingData) -> FactorModel:
 def test_collaborative_recipes_recommend_within_the_users_group(
     recipe: str, two_groups: TrainingData
 ) -> None:
-    model = _train(recipe, two_groups)
+    model = train(recipe, two_groups, hyperparameters={"hidden_dimension": "32"})
+    assert model.candidate in model.validation_scores
     for user, group in (("a-user3", "a"), ("b-user7", "b")):
         recs = model.recommend_for_user(user, 10)
         assert len(recs) == 10
