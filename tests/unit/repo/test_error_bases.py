@@ -52,8 +52,7 @@ def test_every_exception_class_derives_from_its_package_base(package: str) -> No
     strays = [
         f"{cls.__module__}.{cls.__qualname__}"
         for cls in _exception_classes(package)
-        if not issubclass(cls, BASES[package])
-        and f"{cls.__module__}.{cls.__qualname__}" not in EXEMPT
+        if not issubclass(cls, BASES[package]) and f"{cls.__module__}.{cls.__qualname__}" not in EXEMPT
     ]
     assert strays == []
 
