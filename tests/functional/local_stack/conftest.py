@@ -107,11 +107,44 @@ def avro_schema(dataset_type: str) -> str:
     return json.dumps(json.loads((schema_dir() / "personalize" / f"{dataset_type}.json").read_text()))
 
 
+def imported_group(
+    p: Any, s3: Any, bucket: str, data: dict[str, str], role: str
+) -> tuple[str, dict[str, str]]:
+    """A dataset group with one dataset per CSV of `data` (type -> body), each imported and ACTIVE;
+    returns the group's ARN and type -> dataset ARN."""
+    group = p.create_dataset_group(name=unique("dg"))["datasetGroupArn"]
+    wait_for(lambda: p.describe_dataset_group(datasetGroupArn=group)["datasetGroup"])
+    datasets: dict[str, str] = {}
+    for kind, body in data.items():
+        key = f"imports/{kind}/{kind}.csv"
+        s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+        schema = p.create_schema(name=unique(kind), schema=avro_schema(kind))["schemaArn"]
+        datasets[kind] = dataset = p.create_dataset(
+            name=unique(kind), schemaArn=schema, datasetGroupArn=group, datasetType=kind.capitalize()
+        )["datasetArn"]
+        wait_for(lambda arn=dataset: p.describe_dataset(datasetArn=arn)["dataset"])
+        job = p.create_dataset_import_job(
+            jobName=unique(f"import-{kind}"),
+            datasetArn=dataset,
+            dataSource={"dataLocation": f"s3://{bucket}/{key}"},
+            roleArn=role,
+        )["datasetImportJobArn"]
+        done = wait_for(
+            lambda job=job: p.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]
+        )
+        assert done["status"] == "ACTIVE", done
+    return group, datasets
+
+
 @pytest.fixture(scope="session")
 def h() -> Any:
     """The helpers above, as a fixture (test modules cannot import conftest under importlib mode)."""
     from types import SimpleNamespace
 
     return SimpleNamespace(
-        wait_for=wait_for, unique=unique, make_dataset=make_dataset, avro_schema=avro_schema
+        wait_for=wait_for,
+        unique=unique,
+        make_dataset=make_dataset,
+        avro_schema=avro_schema,
+        imported_group=imported_group,
     )

@@ -28,26 +28,7 @@ def world(clients: dict[str, Any], h: Any) -> dict[str, Any]:
     bucket = h.unique("braze-loop")
     s3.create_bucket(Bucket=bucket)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    for kind, body in h.make_dataset(n_users=120, n_items=80, per_user=15).items():
-        s3.put_object(Bucket=bucket, Key=f"imports/{kind}/{kind}.csv", Body=body.encode())
-    group = p.create_dataset_group(name=h.unique("dg"))["datasetGroupArn"]
-    h.wait_for(lambda: p.describe_dataset_group(datasetGroupArn=group)["datasetGroup"])
-    for kind in ("interactions", "items", "users"):
-        schema = p.create_schema(name=h.unique(kind), schema=h.avro_schema(kind))["schemaArn"]
-        dataset = p.create_dataset(
-            name=h.unique(kind), schemaArn=schema, datasetGroupArn=group, datasetType=kind.capitalize()
-        )["datasetArn"]
-        h.wait_for(lambda arn=dataset: p.describe_dataset(datasetArn=arn)["dataset"])
-        job = p.create_dataset_import_job(
-            jobName=h.unique(f"import-{kind}"),
-            datasetArn=dataset,
-            dataSource={"dataLocation": f"s3://{bucket}/imports/{kind}/{kind}.csv"},
-            roleArn=ROLE,
-        )["datasetImportJobArn"]
-        done = h.wait_for(
-            lambda job=job: p.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]
-        )
-        assert done["status"] == "ACTIVE", done
+    group, _ = h.imported_group(p, s3, bucket, h.make_dataset(n_users=120, n_items=80, per_user=15), ROLE)
     exclude = p.create_filter(
         name=h.unique("exclude-purchased"),
         datasetGroupArn=group,

@@ -19,27 +19,8 @@ def world(clients: dict[str, Any], h: Any) -> dict[str, Any]:
     p, s3 = clients["personalize"], clients["s3"]
     bucket = h.unique("emulator-data")
     s3.create_bucket(Bucket=bucket)
-    for kind, body in h.make_dataset().items():
-        s3.put_object(Bucket=bucket, Key=f"imports/{kind}.csv", Body=body.encode())
-    group = p.create_dataset_group(name=h.unique("dg"))["datasetGroupArn"]
-    h.wait_for(lambda: p.describe_dataset_group(datasetGroupArn=group)["datasetGroup"])
-    datasets = {}
-    for kind in ("interactions", "items", "users"):
-        schema = p.create_schema(name=h.unique(kind), schema=h.avro_schema(kind))["schemaArn"]
-        datasets[kind] = p.create_dataset(
-            name=h.unique(kind), schemaArn=schema, datasetGroupArn=group, datasetType=kind.capitalize()
-        )["datasetArn"]
-        h.wait_for(lambda arn=datasets[kind]: p.describe_dataset(datasetArn=arn)["dataset"])
-        job = p.create_dataset_import_job(
-            jobName=h.unique(f"import-{kind}"),
-            datasetArn=datasets[kind],
-            dataSource={"dataLocation": f"s3://{bucket}/imports/{kind}.csv"},
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/personalize",
-        )["datasetImportJobArn"]
-        done = h.wait_for(
-            lambda job=job: p.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]
-        )
-        assert done["status"] == "ACTIVE", done
+    role = f"arn:aws:iam::{ACCOUNT}:role/personalize"
+    group, datasets = h.imported_group(p, s3, bucket, h.make_dataset(), role)
     exclude = p.create_filter(
         name=h.unique("exclude-purchased"),
         datasetGroupArn=group,

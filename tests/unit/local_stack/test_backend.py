@@ -128,6 +128,38 @@ def test_training_without_data_fails_instead_of_hanging(backend: PersonalizeBack
     assert "no interactions" in done["failureReason"]
 
 
+def test_a_stopped_version_ends_create_stopped_at_the_next_step(
+    backend: PersonalizeBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    group = _group(backend)
+    solution = backend.handle(
+        "CreateSolution",
+        {
+            "name": "s",
+            "datasetGroupArn": group,
+            "recipeArn": "arn:aws:personalize:::recipe/aws-popularity-count",
+        },
+    )["solutionArn"]
+    wait(lambda: backend.handle("DescribeSolution", {"solutionArn": solution})["solution"])
+    monkeypatch.setenv("LOCAL_STACK_PERSONALIZE_STEP_SECONDS", "0.5")  # room to ask for the stop in time
+    version = backend.handle("CreateSolutionVersion", {"solutionArn": solution})["solutionVersionArn"]
+    backend.handle("StopSolutionVersionCreation", {"solutionVersionArn": version})
+
+    def status() -> str:
+        return str(
+            backend.handle("DescribeSolutionVersion", {"solutionVersionArn": version})["solutionVersion"][
+                "status"
+            ]
+        )
+
+    assert status() == "CREATE STOPPING"
+    for _ in range(300):
+        if status() != "CREATE STOPPING":
+            break
+        time.sleep(0.01)
+    assert status() == "CREATE STOPPED"  # not CREATE FAILED: training (which finds no data) never ran
+
+
 def test_unknown_recipe_is_refused(backend: PersonalizeBackend) -> None:
     group = _group(backend)
     with pytest.raises(InvalidInputException, match="not supported"):
