@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import time
@@ -108,10 +109,14 @@ def avro_schema(dataset_type: str) -> str:
 
 
 def imported_group(
-    p: Any, s3: Any, bucket: str, data: dict[str, str], role: str
-) -> tuple[str, dict[str, str]]:
-    """A dataset group with one dataset per CSV of `data` (type -> body), each imported and ACTIVE;
-    returns the group's ARN and type -> dataset ARN."""
+    p: Any, s3: Any, data: dict[str, str], role: str, *, versioned: bool = False
+) -> tuple[str, str, dict[str, str]]:
+    """A new bucket holding the CSVs of `data` (type -> body) and a dataset group with one dataset per
+    CSV, each imported and ACTIVE; returns the bucket, the group's ARN and type -> dataset ARN."""
+    bucket = unique("data")
+    s3.create_bucket(Bucket=bucket)
+    if versioned:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     group = p.create_dataset_group(name=unique("dg"))["datasetGroupArn"]
     wait_for(lambda: p.describe_dataset_group(datasetGroupArn=group)["datasetGroup"])
     datasets: dict[str, str] = {}
@@ -119,10 +124,11 @@ def imported_group(
         key = f"imports/{kind}/{kind}.csv"
         s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
         schema = p.create_schema(name=unique(kind), schema=avro_schema(kind))["schemaArn"]
-        datasets[kind] = dataset = p.create_dataset(
+        dataset = p.create_dataset(
             name=unique(kind), schemaArn=schema, datasetGroupArn=group, datasetType=kind.capitalize()
         )["datasetArn"]
-        wait_for(lambda arn=dataset: p.describe_dataset(datasetArn=arn)["dataset"])
+        datasets[kind] = dataset
+        wait_for(functools.partial(_described, p.describe_dataset, "dataset", datasetArn=dataset))
         job = p.create_dataset_import_job(
             jobName=unique(f"import-{kind}"),
             datasetArn=dataset,
@@ -130,10 +136,16 @@ def imported_group(
             roleArn=role,
         )["datasetImportJobArn"]
         done = wait_for(
-            lambda job=job: p.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]
+            functools.partial(
+                _described, p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job
+            )
         )
         assert done["status"] == "ACTIVE", done
-    return group, datasets
+    return bucket, group, datasets
+
+
+def _described(describe: Callable[..., dict[str, Any]], key: str, **arn: str) -> dict[str, Any]:
+    return describe(**arn)[key]
 
 
 @pytest.fixture(scope="session")

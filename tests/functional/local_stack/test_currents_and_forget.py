@@ -25,10 +25,8 @@ ROLE = "arn:aws:iam::123456789012:role/personalize"
 def world(clients: dict[str, Any], h: Any) -> dict[str, Any]:
     """Imported data, an exclude-purchased filter, an event tracker and a user-personalization campaign."""
     p, s3 = clients["personalize"], clients["s3"]
-    bucket = h.unique("braze-loop")
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    group, _ = h.imported_group(p, s3, bucket, h.make_dataset(n_users=120, n_items=80, per_user=15), ROLE)
+    data = h.make_dataset(n_users=120, n_items=80, per_user=15)
+    bucket, group, _ = h.imported_group(p, s3, data, ROLE, versioned=True)  # forget rewrites the files
     exclude = p.create_filter(
         name=h.unique("exclude-purchased"),
         datasetGroupArn=group,

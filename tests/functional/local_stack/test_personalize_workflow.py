@@ -17,10 +17,8 @@ ACCOUNT = "123456789012"
 def world(clients: dict[str, Any], h: Any) -> dict[str, Any]:
     """A dataset group with imported data, a filter, an event tracker, trained versions and campaigns."""
     p, s3 = clients["personalize"], clients["s3"]
-    bucket = h.unique("emulator-data")
-    s3.create_bucket(Bucket=bucket)
     role = f"arn:aws:iam::{ACCOUNT}:role/personalize"
-    group, datasets = h.imported_group(p, s3, bucket, h.make_dataset(), role)
+    bucket, group, datasets = h.imported_group(p, s3, h.make_dataset(), role)
     exclude = p.create_filter(
         name=h.unique("exclude-purchased"),
         datasetGroupArn=group,

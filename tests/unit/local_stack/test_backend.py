@@ -109,17 +109,22 @@ def test_import_from_a_missing_bucket_fails_with_a_reason(backend: PersonalizeBa
     assert "no-such-bucket-h5" in done["failureReason"]
 
 
-def test_training_without_data_fails_instead_of_hanging(backend: PersonalizeBackend) -> None:
-    group = _group(backend)
-    solution = backend.handle(
+def _empty_solution(b: PersonalizeBackend) -> str:
+    """An ACTIVE popularity-count solution in a dataset group that holds no data."""
+    solution = b.handle(
         "CreateSolution",
         {
             "name": "s",
-            "datasetGroupArn": group,
+            "datasetGroupArn": _group(b),
             "recipeArn": "arn:aws:personalize:::recipe/aws-popularity-count",
         },
     )["solutionArn"]
-    wait(lambda: backend.handle("DescribeSolution", {"solutionArn": solution})["solution"])
+    wait(lambda: b.handle("DescribeSolution", {"solutionArn": solution})["solution"])
+    return str(solution)
+
+
+def test_training_without_data_fails_instead_of_hanging(backend: PersonalizeBackend) -> None:
+    solution = _empty_solution(backend)
     version = backend.handle("CreateSolutionVersion", {"solutionArn": solution})["solutionVersionArn"]
     done = wait(
         lambda: backend.handle("DescribeSolutionVersion", {"solutionVersionArn": version})["solutionVersion"]
@@ -131,16 +136,7 @@ def test_training_without_data_fails_instead_of_hanging(backend: PersonalizeBack
 def test_a_stopped_version_ends_create_stopped_at_the_next_step(
     backend: PersonalizeBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    group = _group(backend)
-    solution = backend.handle(
-        "CreateSolution",
-        {
-            "name": "s",
-            "datasetGroupArn": group,
-            "recipeArn": "arn:aws:personalize:::recipe/aws-popularity-count",
-        },
-    )["solutionArn"]
-    wait(lambda: backend.handle("DescribeSolution", {"solutionArn": solution})["solution"])
+    solution = _empty_solution(backend)
     monkeypatch.setenv("LOCAL_STACK_PERSONALIZE_STEP_SECONDS", "0.5")  # room to ask for the stop in time
     version = backend.handle("CreateSolutionVersion", {"solutionArn": solution})["solutionVersionArn"]
     backend.handle("StopSolutionVersionCreation", {"solutionVersionArn": version})
