@@ -144,6 +144,22 @@ def imported_group(
     return bucket, group, datasets
 
 
+def trained_version(p: Any, group: str, recipe: str, hyperparameters: dict[str, str]) -> tuple[str, str]:
+    """A solution of `recipe` in `group` and its first version, trained and ACTIVE: (solution, version)."""
+    solution = p.create_solution(
+        name=unique(recipe.removeprefix("aws-")),
+        datasetGroupArn=group,
+        recipeArn=f"arn:aws:personalize:::recipe/{recipe}",
+        performAutoTraining=False,
+        solutionConfig={"algorithmHyperParameters": hyperparameters},
+    )["solutionArn"]
+    wait_for(lambda: p.describe_solution(solutionArn=solution)["solution"])
+    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+    done = wait_for(lambda: p.describe_solution_version(solutionVersionArn=version)["solutionVersion"])
+    assert done["status"] == "ACTIVE", done.get("failureReason")
+    return solution, version
+
+
 def _described(describe: Callable[..., dict[str, Any]], key: str, **arn: str) -> dict[str, Any]:
     return describe(**arn)[key]
 
@@ -159,4 +175,5 @@ def h() -> Any:
         make_dataset=make_dataset,
         avro_schema=avro_schema,
         imported_group=imported_group,
+        trained_version=trained_version,
     )

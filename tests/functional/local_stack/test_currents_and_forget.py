@@ -33,17 +33,7 @@ def world(clients: dict[str, Any], h: Any) -> dict[str, Any]:
         filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("Purchase")',
     )["filterArn"]
     tracker = p.create_event_tracker(name=h.unique("tracker"), datasetGroupArn=group)
-    solution = p.create_solution(
-        name=h.unique("up"),
-        datasetGroupArn=group,
-        recipeArn="arn:aws:personalize:::recipe/aws-user-personalization",
-        performAutoTraining=False,
-        solutionConfig={"algorithmHyperParameters": {"hidden_dimension": "32"}},
-    )["solutionArn"]
-    h.wait_for(lambda: p.describe_solution(solutionArn=solution)["solution"])
-    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
-    trained = h.wait_for(lambda: p.describe_solution_version(solutionVersionArn=version)["solutionVersion"])
-    assert trained["status"] == "ACTIVE", trained.get("failureReason")
+    solution, version = h.trained_version(p, group, "aws-user-personalization", {"hidden_dimension": "32"})
     campaign = p.create_campaign(name=h.unique("campaign"), solutionVersionArn=version, minProvisionedTPS=1)[
         "campaignArn"
     ]

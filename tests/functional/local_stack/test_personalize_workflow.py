@@ -325,17 +325,7 @@ def test_personalized_ranking_orders_the_given_items_only_on_ranking_campaigns(
     clients: dict[str, Any], world: dict[str, Any], h: Any
 ) -> None:
     p, rt = clients["personalize"], clients["personalize-runtime"]
-    solution = p.create_solution(
-        name=h.unique("ranking"),
-        datasetGroupArn=world["group"],
-        recipeArn="arn:aws:personalize:::recipe/aws-personalized-ranking",
-        performAutoTraining=False,
-        solutionConfig={"algorithmHyperParameters": {"hidden_dimension": "32"}},
-    )["solutionArn"]
-    h.wait_for(lambda: p.describe_solution(solutionArn=solution)["solution"])
-    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
-    done = h.wait_for(lambda: p.describe_solution_version(solutionVersionArn=version)["solutionVersion"])
-    assert done["status"] == "ACTIVE", done.get("failureReason")
+    _, version = h.trained_version(p, world["group"], "aws-personalized-ranking", {"hidden_dimension": "32"})
     campaign = p.create_campaign(name=h.unique("ranking"), solutionVersionArn=version)["campaignArn"]
     h.wait_for(lambda: p.describe_campaign(campaignArn=campaign)["campaign"])
     items = ["i1", "i2", "i3", "i4", "i5"]
