@@ -8,8 +8,8 @@ not evaluable and the caller decides what the filter means without it.
 Semantics follow the service's documentation ("Filtering recommendations and user segments",
 https://docs.aws.amazon.com/personalize/latest/dg/filter.html): expressions joined with ``|`` combine as
 (union of INCLUDE results) minus (union of EXCLUDE results), everything when no INCLUDE expression is in
-force; an EXCLUDE expression whose placeholder has no value is skipped; a categorical cell holds several
-values separated by ``|`` and ``IN`` matches any of them; numbers compare as numbers.
+force; an EXCLUDE expression whose placeholder has no value is skipped. How one condition compares a row
+(categorical cells, numbers, placeholder values) is filter_conditions', shared with the emulator.
 """
 
 from __future__ import annotations
@@ -17,38 +17,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from personalize_rules.errors import RulesError
-from personalize_rules.filter_expression import (
-    Clause,
-    Condition,
-    FieldRef,
-    FilterExpression,
-    NumberValue,
-    Placeholder,
-    StringValue,
+from personalize_rules.filter_conditions import (
+    FieldColumn,
+    FilterValueError,
+    PlaceholderMissingError,
+    where_predicate,
 )
+from personalize_rules.filter_expression import Clause, FieldRef, FilterExpression
 
 __all__ = ["ItemColumn", "ItemFilter", "ItemFilterValuesError", "item_filter"]
 
 Row = Callable[[str], str | None]  # the raw text of a column of one catalog row (None when absent)
-_Cond = Callable[[Row], bool]
 
-
-class ItemFilterValuesError(RulesError, ValueError):
-    """A placeholder value does not fit its condition (a number expected, one value expected)."""
-
-    def __init__(self, placeholder: str, why: str) -> None:
-        super().__init__(f"${placeholder}", why)
-        self.placeholder = placeholder
-
-
-@dataclass(frozen=True)
-class ItemColumn:
-    """How a catalog column compares: as a number (int, long, float, double) or as text (split on `|`
-    when categorical)."""
-
-    numeric: bool = False
-    categorical: bool = False
+ItemColumn = FieldColumn  # how a catalog column compares (numeric; categorical, split on `|`)
+ItemFilterValuesError = FilterValueError  # a placeholder value does not fit its condition
 
 
 @dataclass(frozen=True)
@@ -72,109 +54,12 @@ class ItemFilter:
         return any(include(row) for include in self.includes)
 
 
-def _numeric(raw: str | None) -> float | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        return None
-
-
-def _strings(raw: str | None, column: ItemColumn) -> frozenset[str]:
-    if raw is None or raw == "":
-        return frozenset()
-    return frozenset(v for v in raw.split("|") if v) if column.categorical else frozenset((raw,))
-
-
-_COMPARE: dict[str, Callable[[float, float], bool]] = {
-    "=": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-}
-
-
-class _Missing(Exception):
-    pass
-
-
-def _condition(
-    cond: Condition, columns: Mapping[str, ItemColumn], values: Mapping[str, Sequence[str]]
-) -> _Cond:
-    name = cond.left.field.upper()
-    column = columns.get(name, ItemColumn())
-    operand = cond.operand
-    assert not isinstance(operand, FieldRef)  # CurrentItem operands are screened out by the caller
-
-    def supplied(placeholder: Placeholder) -> Sequence[str]:
-        found = values.get(placeholder.name)
-        if not found:
-            raise _Missing(placeholder.name)
-        return found
-
-    if cond.op in ("IN", "NOT IN"):
-        wanted: set[str] = set()
-        for value in operand:
-            if isinstance(value, StringValue):
-                wanted.add(value.value)
-            elif isinstance(value, Placeholder):
-                wanted.update(supplied(value))
-        target = frozenset(wanted)
-        if cond.op == "IN":
-            return lambda row: not _strings(row(name), column).isdisjoint(target)
-        return lambda row: _strings(row(name), column).isdisjoint(target)
-    compare = _COMPARE[cond.op]
-    value = operand[0]
-    number: float | None
-    if isinstance(value, NumberValue):
-        number = value.value
-    elif isinstance(value, StringValue):
-        text = frozenset((value.value,))
-        if cond.op == "=":
-            return lambda row: not _strings(row(name), column).isdisjoint(text)
-        return lambda row: _strings(row(name), column).isdisjoint(text)
-    else:
-        assert isinstance(value, Placeholder)
-        given = supplied(value)
-        if len(given) != 1:
-            raise ItemFilterValuesError(
-                value.name, f"{cond.left} {cond.op} takes one value, got {len(given)}"
-            )
-        if not column.numeric:
-            text = frozenset(given)
-            if cond.op == "=":
-                return lambda row: not _strings(row(name), column).isdisjoint(text)
-            return lambda row: _strings(row(name), column).isdisjoint(text)
-        number = _numeric(given[0])
-        if number is None:
-            raise ItemFilterValuesError(
-                value.name, f"{cond.left} {cond.op} compares numbers, got {given[0]!r}"
-            )
-    rhs = number
-
-    def numeric(row: Row) -> bool:
-        lhs = _numeric(row(name))
-        return lhs is not None and compare(lhs, rhs)
-
-    return numeric
-
-
 def _evaluable(clause: Clause) -> bool:
     return (
         clause.dataset == "Items"
         and not clause.if_conditions
         and not any(isinstance(c.operand, FieldRef) for c in clause.conditions)
     )
-
-
-def _clause(
-    clause: Clause, columns: Mapping[str, ItemColumn], values: Mapping[str, Sequence[str]]
-) -> Callable[[Row], bool]:
-    disjuncts = [[_condition(c, columns, values) for c in conj] for conj in clause.where]
-    return lambda row: any(all(c(row) for c in conj) for conj in disjuncts)
 
 
 def item_filter(
@@ -188,6 +73,17 @@ def item_filter(
     name to its values (absent or empty: not supplied). A missing INCLUDE placeholder makes the INCLUDE
     clause match nothing (Personalize refuses such a request, so the caller checks it first).
     """
+
+    def field(ref: FieldRef) -> tuple[ItemColumn, Callable[[Row], object]]:
+        name = ref.field.upper()
+        return columns.get(name, ItemColumn()), lambda row: row(name)
+
+    def supplied(placeholder: str) -> Sequence[str]:
+        found = values.get(placeholder)
+        if not found:
+            raise PlaceholderMissingError(placeholder)
+        return found
+
     includes: list[Callable[[Row], bool]] = []
     excludes: list[Callable[[Row], bool]] = []
     complete = True
@@ -196,8 +92,8 @@ def item_filter(
             complete = False
             continue
         try:
-            predicate = _clause(clause, columns, values)
-        except _Missing:
+            predicate = where_predicate(clause, field, supplied)
+        except PlaceholderMissingError:
             if clause.action == "INCLUDE":
                 includes.append(lambda row: False)
             continue  # an EXCLUDE expression without values is skipped, as the service does

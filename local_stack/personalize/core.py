@@ -204,11 +204,17 @@ class BackendCore:
         """PENDING now; IN_PROGRESS after one step; then `work`; ACTIVE or FAILED with its reason."""
         record[status_key] = PENDING
 
+        def stopped() -> bool:
+            """A stop asked for meanwhile takes effect at a step's boundary: STOPPING becomes STOPPED."""
+            if record.get(status_key) != STOPPING:
+                return False
+            self._set(record, **{status_key: STOPPED})
+            return True
+
         def run() -> None:
             time.sleep(step_seconds())
             with self._lock:
-                if record.get(status_key) == STOPPING:
-                    self._set(record, **{status_key: STOPPED})
+                if stopped():
                     return
                 self._set(record, **{status_key: IN_PROGRESS})
             try:
@@ -216,8 +222,7 @@ class BackendCore:
                     work()
                 time.sleep(step_seconds())
                 with self._lock:
-                    if record.get(status_key) == STOPPING:
-                        self._set(record, **{status_key: STOPPED})
+                    if stopped():
                         return
                     if on_active is not None:
                         on_active()

@@ -23,13 +23,19 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from local_stack.errors import LocalStackError
+from personalize_rules.filter_conditions import (
+    FieldColumn,
+    FilterValueError,
+    PlaceholderMissingError,
+    condition_predicate,
+    where_predicate,
+)
 from personalize_rules.filter_expression import (
     Clause,
     Condition,
     FieldRef,
     FilterExpression,
     FilterExpressionError,
-    NumberValue,
     Placeholder,
     StringValue,
     WildcardValue,
@@ -155,32 +161,16 @@ def _check_filter_values(filter_values: Mapping[str, str]) -> None:
             )
 
 
-_EMPTY: frozenset[str] = frozenset()
 _UNSET: Any = object()
-
-
-@functools.lru_cache(maxsize=65536)
-def _split_categorical(raw: str) -> frozenset[str]:
-    return frozenset(v for v in raw.split("|") if v)
-
-
-def _to_float(raw: Any) -> float | None:
-    if raw is None or raw == "" or isinstance(raw, bool):
-        return None
-    try:
-        return float(raw)
-    except (TypeError, ValueError):
-        return None
 
 
 # ------------------------------------------------------------------------------------- field access
 @dataclass(frozen=True)
 class _Field:
-    """How to read one schema field out of a metadata row, normalised for comparisons."""
+    """Where one schema field stands in a metadata row (the schema's spelling first) and how it compares."""
 
     keys: tuple[str, ...]
-    numeric: bool
-    categorical: bool
+    column: FieldColumn
 
     def raw(self, row: Row | None) -> Any:
         if row is None:
@@ -192,35 +182,6 @@ class _Field:
                 if value is not None:
                     break
         return value
-
-    def strings(self, row: Row | None) -> frozenset[str]:
-        raw = self.raw(row)
-        if raw is None or raw == "":
-            return _EMPTY
-        if self.categorical:
-            return _split_categorical(raw if isinstance(raw, str) else str(raw))
-        return frozenset((raw if isinstance(raw, str) else str(raw),))
-
-    def number(self, row: Row | None) -> float | None:
-        return _to_float(self.raw(row))
-
-
-_OPS: dict[str, Callable[[float, float], bool]] = {
-    "=": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-}
-
-
-class _Missing(Exception):
-    """A placeholder has no value in filterValues (internal signal)."""
-
-    def __init__(self, name: str) -> None:
-        super().__init__(name)
-        self.name = name
 
 
 @dataclass
@@ -241,7 +202,7 @@ class _Request:
     def placeholder(self, name: str) -> list[str]:
         raw = self.values.get(name)
         if raw is None or not raw.strip():
-            raise _Missing(name)
+            raise PlaceholderMissingError(name)
         return parse_filter_values(raw, name)
 
     def item_row(self, item_id: str) -> Row | None:
@@ -309,7 +270,7 @@ class CompiledFilter:
             keys = tuple(dict.fromkeys((name, ref.field, name.upper(), name.lower())))
             numeric = ftype is not None and ftype.base in ("int", "long", "float", "double")
             categorical = ftype is not None and ftype.categorical
-            cached = self._fields[key] = _Field(keys, numeric, categorical)
+            cached = self._fields[key] = _Field(keys, FieldColumn(numeric, categorical))
         return cached
 
     # -- public API
@@ -355,14 +316,18 @@ class CompiledFilter:
                 pred = self._clause_predicate(clause, req)
                 if clause.if_conditions and not self._if_holds(clause, req):
                     continue  # IF CurrentUser... is false: the expression does not apply to this user
-            except _Missing as missing:
+            except PlaceholderMissingError as missing:
                 if clause.action == "INCLUDE":
                     raise FilterValuesError(
-                        f"filterValues must supply ${missing.name}: the INCLUDE expression at position "
-                        f"{clause.position} uses it",
-                        missing.name,
+                        f"filterValues must supply ${missing.placeholder}: the INCLUDE expression at "
+                        f"position {clause.position} uses it",
+                        missing.placeholder,
                     ) from None
                 continue  # an omitted placeholder drops its EXCLUDE expression
+            except FilterValueError as bad:
+                raise FilterValuesError(
+                    f"filterValues[{bad.placeholder}] {bad.why}", bad.placeholder
+                ) from None
             if clause.action == "INCLUDE":
                 any_include = True
                 if isinstance(pred, frozenset):
@@ -426,23 +391,11 @@ class CompiledFilter:
                 return bool(types) and any(all(c(types) for c in conj) for conj in conds)
 
             return user_pred
-        row_conds = [[self._row_condition(c, req) for c in conj] for conj in clause.where]
+        matches = where_predicate(
+            clause, self._reader, req.placeholder, functools.partial(self._current, req)
+        )
         get_row = req.item_row if clause.dataset == "Items" else req.user_row
-        if len(row_conds) == 1 and len(row_conds[0]) == 1:
-            single = row_conds[0][0]
-            return lambda key: single(get_row(key))
-
-        def row_pred(key: str) -> bool:
-            row = get_row(key)
-            for conj in row_conds:
-                for cond in conj:
-                    if not cond(row):
-                        break
-                else:
-                    return True
-            return False
-
-        return row_pred
+        return lambda key: matches(get_row(key))
 
     def _event_condition(self, cond: Condition, req: _Request) -> Callable[[AbstractSet[str]], bool]:
         assert not isinstance(cond.operand, FieldRef)
@@ -464,74 +417,15 @@ class CompiledFilter:
         return (lambda types: False) if wildcard else (lambda types: bool(types - target))
 
     def _row_condition(self, cond: Condition, req: _Request) -> Callable[[Row | None], bool]:
-        fld = self._field(cond.left)
-        operand = cond.operand
-        if cond.op in ("IN", "NOT IN"):
-            if isinstance(operand, FieldRef):
-                wanted = self._field(operand).strings(self._current_item(req))
-            else:
-                items: set[str] = set()
-                for value in operand:
-                    if isinstance(value, StringValue):
-                        items.add(value.value)
-                    elif isinstance(value, Placeholder):
-                        items.update(req.placeholder(value.name))
-                wanted = frozenset(items)
-            if cond.op == "IN":
-                return lambda row: not fld.strings(row).isdisjoint(wanted)
-            return lambda row: fld.strings(row).isdisjoint(wanted)
-        compare = _OPS[cond.op]
-        if isinstance(operand, FieldRef):
-            other = self._field(operand)
-            current = self._current_item(req)
-            if fld.numeric or other.numeric:
-                rhs_num = other.number(current)
-                return self._numeric(fld, compare, rhs_num)
-            return self._string_eq(fld, cond.op, other.strings(current))
-        value = operand[0]
-        if isinstance(value, NumberValue):
-            return self._numeric(fld, compare, value.value)
-        if isinstance(value, StringValue):
-            return self._string_eq(fld, cond.op, frozenset((value.value,)))
-        assert isinstance(value, Placeholder)
-        supplied = req.placeholder(value.name)
-        if len(supplied) != 1:
-            raise FilterValuesError(
-                f"filterValues[{value.name}] must hold one value for {cond.left} {cond.op}, "
-                f"got {len(supplied)}",
-                value.name,
-            )
-        if fld.numeric:
-            number = _to_float(supplied[0])
-            if number is None:
-                raise FilterValuesError(
-                    f"filterValues[{value.name}] must be a number for {cond.left} {cond.op}, "
-                    f"got {supplied[0]!r}",
-                    value.name,
-                )
-            return self._numeric(fld, compare, number)
-        return self._string_eq(fld, cond.op, frozenset(supplied))
+        return condition_predicate(cond, self._reader, req.placeholder, functools.partial(self._current, req))
 
-    @staticmethod
-    def _numeric(
-        fld: _Field, compare: Callable[[float, float], bool], rhs: float | None
-    ) -> Callable[[Row | None], bool]:
-        if rhs is None:
-            return lambda row: False
+    def _reader(self, ref: FieldRef) -> tuple[FieldColumn, Callable[[Row | None], object]]:
+        fld = self._field(ref)
+        return fld.column, fld.raw
 
-        def pred(row: Row | None) -> bool:
-            lhs = fld.number(row)
-            return lhs is not None and compare(lhs, rhs)
-
-        return pred
-
-    @staticmethod
-    def _string_eq(fld: _Field, op: str, wanted: frozenset[str]) -> Callable[[Row | None], bool]:
-        if op == "=":
-            return lambda row: not fld.strings(row).isdisjoint(wanted)
-        if op == "!=":
-            return lambda row: fld.strings(row).isdisjoint(wanted)
-        return lambda row: False  # ordering on strings is refused by the linter
+    def _current(self, req: _Request, ref: FieldRef) -> tuple[FieldColumn, object]:
+        fld = self._field(ref)
+        return fld.column, fld.raw(self._current_item(req))
 
     @staticmethod
     def _current_item(req: _Request) -> Row:

@@ -14,19 +14,21 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
-import io
 import json
+import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from botocore.exceptions import ClientError
 
+from chalicelib.catalog_artifact import open_catalog
 from pipeline.braze_sync.client import MAX_TRACK_OBJECTS, BrazeClient, client_for
+from pipeline.lifecycle.api_settings import catalog_key
 from pipeline.lifecycle.context import Context
 from pipeline.lifecycle.errors import NotFoundError
 
@@ -210,14 +212,22 @@ def _output_lines(ctx: Context, job: str | None) -> tuple[str, list[str]]:
     return name, lines
 
 
-def _catalog(ctx: Context) -> dict[str, dict[str, str]]:
-    key = f"{ctx.storage['artifacts_prefix']}catalog/items.csv"
-    try:
-        body = ctx.s3.get_object(Bucket=ctx.bucket, Key=key)["Body"].read().decode()
-    except ClientError:
-        ctx.progress.say(f"no catalog at s3://{ctx.bucket}/{key}: attributes carry item ids only")
-        return {}
-    return {row["ITEM_ID"]: row for row in csv.DictReader(io.StringIO(body))}
+def _catalog(ctx: Context, items: Iterable[str]) -> dict[str, dict[str, str]]:
+    """The rows of `items` in the API's catalog artifact (the one `import` writes), or {} without one."""
+    key = catalog_key(ctx.config)
+    source = f"s3://{ctx.bucket}/{key}"
+    with tempfile.TemporaryDirectory(prefix="catalog-") as folder:
+        path = Path(folder) / "catalog.bin"
+        try:
+            ctx.s3.download_file(ctx.bucket, key, str(path))
+        except ClientError:
+            ctx.progress.say(f"no catalog at {source}: attributes carry item ids only")
+            return {}
+        catalog = open_catalog(path, source)
+        try:
+            return {item: row for item in set(items) if (row := catalog.get(item)) is not None}
+        finally:
+            catalog.close()
 
 
 def run_braze_sync(
@@ -226,8 +236,8 @@ def run_braze_sync(
     braze = dict(ctx.config.get("braze") or {})
     name, lines = _output_lines(ctx, job)
     recommendations = read_batch_output(lines)
-    catalog = _catalog(ctx)
     limit = int(braze.get("items_per_user", 5))
+    catalog = _catalog(ctx, (item for items in recommendations.values() for item in items[:limit]))
     values = {
         user: attribute_value(items, catalog, limit=limit, recommendation_id=name)
         for user, items in recommendations.items()

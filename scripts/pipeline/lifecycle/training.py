@@ -5,27 +5,22 @@ newest ACTIVE dataset import (the data changed since it was trained), when none 
 (`--new-version`, or `--mode UPDATE`). A version already training is waited for, never duplicated.
 Streamed events (`events`) do not count as a data change: retrain with `--new-version` or `--mode UPDATE`.
 Auto-training is updated only when the solution's setting differs from the config.
-Train also writes the API's artifacts: the popular-items fallback (counted from the imported interactions,
-so it exists even without a popularity campaign) and the catalog (a copy of the imported items file).
+Train writes no API artifact: the API's catalog, in popularity order, is written by `import` from the same
+interactions a version trains on (pipeline.lifecycle.importing.write_catalog).
 """
 
 from __future__ import annotations
 
-import io
-import json
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import pyarrow.csv as pacsv
-
 from personalize_rules.metric_names import METRIC_NAMES
 from personalize_rules.recipe_specs import RECIPE_HYPERPARAMETERS, RecipeError, resolve_hyperparameters
 from pipeline.lifecycle.aws import creation_time, paginate, sort_newest_first
 from pipeline.lifecycle.context import Context
-from pipeline.lifecycle.errors import ConfigCheckError, JobFailedError, NotFoundError
+from pipeline.lifecycle.errors import ConfigCheckError, JobFailedError
 from pipeline.lifecycle.waiting import IN_PROGRESS_STATES, wait_for
 
 __all__ = [
@@ -34,12 +29,10 @@ __all__ = [
     "apply_auto_training",
     "check_solution_config",
     "run_train",
-    "write_artifacts",
 ]
 
 TRAINING_MODES = ("FULL", "UPDATE")
 DEFAULT_SCHEDULE = "rate(7 days)"
-POPULAR_COUNT = 100
 
 
 @dataclass
@@ -251,80 +244,14 @@ def _print_metrics(ctx: Context, name: str, metrics: Mapping[str, float]) -> Non
             ctx.progress.plain(f"    {name:<24} {key:<46} {float(metrics[key]):.4f}")
 
 
-def _active_locations(ctx: Context, dataset_type: str) -> list[str]:
-    """S3 locations of a dataset's current data: the newest FULL import and the INCREMENTAL ones after it."""
-    arns = dict(ctx.outputs.get("dataset_arns") or {})
-    if dataset_type not in arns:
-        return []
-    jobs = sort_newest_first(
-        [
-            j
-            for j in paginate(
-                ctx.personalize.list_dataset_import_jobs, "datasetImportJobs", datasetArn=arns[dataset_type]
-            )
-            if j.get("status") == "ACTIVE"
-        ]
-    )
-    locations: list[str] = []
-    for job in jobs:
-        detail = ctx.personalize.describe_dataset_import_job(datasetImportJobArn=job["datasetImportJobArn"])
-        described = detail["datasetImportJob"]
-        locations.append(str(described.get("dataSource", {}).get("dataLocation", "")))
-        if described.get("importMode", "FULL") != "INCREMENTAL":
-            break
-    return [loc for loc in locations if loc]
-
-
-def _split(location: str) -> tuple[str, str]:
-    bucket, _, key = location.removeprefix("s3://").partition("/")
-    return bucket, key
-
-
-def write_artifacts(ctx: Context) -> dict[str, str]:
-    """Write the API's fallback list and catalog under the artifacts prefix; returns their S3 URIs."""
-    prefix = ctx.storage["artifacts_prefix"]
-    written: dict[str, str] = {}
-    counts: Counter[str] = Counter()
-    for location in _active_locations(ctx, "interactions"):
-        bucket, key = _split(location)
-        body = ctx.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-        table = pacsv.read_csv(
-            io.BytesIO(body),
-            convert_options=pacsv.ConvertOptions(
-                include_columns=["ITEM_ID"], column_types={"ITEM_ID": "string"}
-            ),
-        )
-        counts.update(str(v) for v in table.column("ITEM_ID").to_pylist())
-    if not counts:
-        raise NotFoundError(
-            "interactions dataset", "no ACTIVE import to count popular items from", "run `make import`"
-        )
-    popular = {"items": [item for item, _ in counts.most_common(POPULAR_COUNT)]}
-    key = f"{prefix}fallback/popular.json"
-    ctx.s3.put_object(
-        Bucket=ctx.bucket, Key=key, Body=json.dumps(popular).encode(), ContentType="application/json"
-    )
-    written["fallback"] = f"s3://{ctx.bucket}/{key}"
-    items = _active_locations(ctx, "items")
-    if items:
-        bucket, source = _split(items[0])
-        key = f"{prefix}catalog/items.csv"
-        ctx.s3.copy_object(Bucket=ctx.bucket, Key=key, CopySource={"Bucket": bucket, "Key": source})
-        written["catalog"] = f"s3://{ctx.bucket}/{key}"
-    for kind, uri in written.items():
-        ctx.progress.say(f"API {kind} written to {uri}")
-    return written
-
-
 def run_train(
     ctx: Context,
     solution_name: str | None = None,
     *,
     mode: str = "FULL",
     new_version: bool = False,
-    artifacts: bool = True,
 ) -> list[TrainResult]:
-    """Train one configured solution (or every one), wait, print metrics; then refresh the API's artifacts."""
+    """Train one configured solution (or every one), wait, print metrics."""
     if mode not in TRAINING_MODES:
         raise ConfigCheckError("--mode", f"{mode!r} is not one of {', '.join(TRAINING_MODES)}")
     solutions = [ctx.solution(solution_name)] if solution_name else list(ctx.config["solutions"])
@@ -363,6 +290,4 @@ def run_train(
         _print_metrics(ctx, result.solution, result.metrics)
     if failures:
         raise failures[0]
-    if artifacts:
-        write_artifacts(ctx)
     return results

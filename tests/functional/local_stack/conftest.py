@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import time
@@ -107,11 +108,72 @@ def avro_schema(dataset_type: str) -> str:
     return json.dumps(json.loads((schema_dir() / "personalize" / f"{dataset_type}.json").read_text()))
 
 
+def imported_group(
+    p: Any, s3: Any, data: dict[str, str], role: str, *, versioned: bool = False
+) -> tuple[str, str, dict[str, str]]:
+    """A new bucket holding the CSVs of `data` (type -> body) and a dataset group with one dataset per
+    CSV, each imported and ACTIVE; returns the bucket, the group's ARN and type -> dataset ARN."""
+    bucket = unique("data")
+    s3.create_bucket(Bucket=bucket)
+    if versioned:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    group = p.create_dataset_group(name=unique("dg"))["datasetGroupArn"]
+    wait_for(lambda: p.describe_dataset_group(datasetGroupArn=group)["datasetGroup"])
+    datasets: dict[str, str] = {}
+    for kind, body in data.items():
+        key = f"imports/{kind}/{kind}.csv"
+        s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+        schema = p.create_schema(name=unique(kind), schema=avro_schema(kind))["schemaArn"]
+        dataset = p.create_dataset(
+            name=unique(kind), schemaArn=schema, datasetGroupArn=group, datasetType=kind.capitalize()
+        )["datasetArn"]
+        datasets[kind] = dataset
+        wait_for(functools.partial(_described, p.describe_dataset, "dataset", datasetArn=dataset))
+        job = p.create_dataset_import_job(
+            jobName=unique(f"import-{kind}"),
+            datasetArn=dataset,
+            dataSource={"dataLocation": f"s3://{bucket}/{key}"},
+            roleArn=role,
+        )["datasetImportJobArn"]
+        done = wait_for(
+            functools.partial(
+                _described, p.describe_dataset_import_job, "datasetImportJob", datasetImportJobArn=job
+            )
+        )
+        assert done["status"] == "ACTIVE", done
+    return bucket, group, datasets
+
+
+def trained_version(p: Any, group: str, recipe: str, hyperparameters: dict[str, str]) -> tuple[str, str]:
+    """A solution of `recipe` in `group` and its first version, trained and ACTIVE: (solution, version)."""
+    solution = p.create_solution(
+        name=unique(recipe.removeprefix("aws-")),
+        datasetGroupArn=group,
+        recipeArn=f"arn:aws:personalize:::recipe/{recipe}",
+        performAutoTraining=False,
+        solutionConfig={"algorithmHyperParameters": hyperparameters},
+    )["solutionArn"]
+    wait_for(lambda: p.describe_solution(solutionArn=solution)["solution"])
+    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
+    done = wait_for(lambda: p.describe_solution_version(solutionVersionArn=version)["solutionVersion"])
+    assert done["status"] == "ACTIVE", done.get("failureReason")
+    return solution, version
+
+
+def _described(describe: Callable[..., dict[str, Any]], key: str, **arn: str) -> dict[str, Any]:
+    return describe(**arn)[key]
+
+
 @pytest.fixture(scope="session")
 def h() -> Any:
     """The helpers above, as a fixture (test modules cannot import conftest under importlib mode)."""
     from types import SimpleNamespace
 
     return SimpleNamespace(
-        wait_for=wait_for, unique=unique, make_dataset=make_dataset, avro_schema=avro_schema
+        wait_for=wait_for,
+        unique=unique,
+        make_dataset=make_dataset,
+        avro_schema=avro_schema,
+        imported_group=imported_group,
+        trained_version=trained_version,
     )

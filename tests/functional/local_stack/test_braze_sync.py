@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 import requests
 
+from chalicelib.catalog_artifact import CatalogColumn, write_catalog
 from pipeline.braze_sync.client import BrazeClient, BrazeRequestError, client_for
 from pipeline.braze_sync.sync import run_braze_sync
 from pipeline.config import load_config
+from pipeline.lifecycle.api_settings import catalog_key
 from pipeline.lifecycle.context import Context, Progress
 
 pytestmark = pytest.mark.functional
@@ -37,14 +39,29 @@ def ctx(local_stack: Any, aws_environ: dict[str, str], h: Any) -> Context:
         for n in range(USERS)
     )
     s3.put_object(Bucket=bucket, Key=f"batch/output/{JOB}/users.json.out", Body=lines.encode())
-    catalog = "ITEM_ID,NAME,URL,IMAGE,PRICE\n" + "".join(
-        f"i{n},Item {n},https://shop.example.com/product/i{n},https://img.example.com/i{n}.jpg,{n}.5\n"
+    rows = [
+        {
+            "ITEM_ID": f"i{n}",
+            "NAME": f"Item {n}",
+            "URL": f"https://shop.example.com/product/i{n}",
+            "IMAGE": f"https://img.example.com/i{n}.jpg",
+            "PRICE": f"{n}.5",
+        }
         for n in range(50)
-    )
-    s3.put_object(Bucket=bucket, Key="artifacts/catalog/items.csv", Body=catalog.encode())
+    ]
+    columns = [
+        CatalogColumn("NAME"),
+        CatalogColumn("URL"),
+        CatalogColumn("IMAGE"),
+        CatalogColumn("PRICE", True),
+    ]
+    artifact = io.BytesIO()
+    write_catalog(artifact, columns, rows, {})
+    config = load_config()
+    s3.put_object(Bucket=bucket, Key=catalog_key(config), Body=artifact.getvalue())
     requests.post(f"{local_stack.endpoint_url}/_braze/reset", timeout=5)
     context = Context(
-        env="local", config=load_config(), outputs={"bucket_name": bucket}, progress=Progress(io.StringIO())
+        env="local", config=config, outputs={"bucket_name": bucket}, progress=Progress(io.StringIO())
     )
     context.clients["s3"] = s3
     return context
@@ -92,6 +109,7 @@ def test_ten_thousand_users_reach_braze_in_75s_with_429s_an_interruption_and_a_n
     profile = _braze(local_stack, "users/user-00042")
     assert [i["id"] for i in profile["recs_weekly"]] == [f"i{(42 + k) % 50}" for k in range(5)]
     assert profile["recs_weekly"][0]["url"].endswith(f"item_id=i42&recommendation_id={JOB}")
+    assert (profile["recs_weekly"][0]["name"], profile["recs_weekly"][0]["price"]) == ("Item 42", 42.5)
     print(f"\nbraze-sync figure: {resumed.format()}")
 
     again = run_braze_sync(

@@ -25,46 +25,15 @@ ROLE = "arn:aws:iam::123456789012:role/personalize"
 def world(clients: dict[str, Any], h: Any) -> dict[str, Any]:
     """Imported data, an exclude-purchased filter, an event tracker and a user-personalization campaign."""
     p, s3 = clients["personalize"], clients["s3"]
-    bucket = h.unique("braze-loop")
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    for kind, body in h.make_dataset(n_users=120, n_items=80, per_user=15).items():
-        s3.put_object(Bucket=bucket, Key=f"imports/{kind}/{kind}.csv", Body=body.encode())
-    group = p.create_dataset_group(name=h.unique("dg"))["datasetGroupArn"]
-    h.wait_for(lambda: p.describe_dataset_group(datasetGroupArn=group)["datasetGroup"])
-    for kind in ("interactions", "items", "users"):
-        schema = p.create_schema(name=h.unique(kind), schema=h.avro_schema(kind))["schemaArn"]
-        dataset = p.create_dataset(
-            name=h.unique(kind), schemaArn=schema, datasetGroupArn=group, datasetType=kind.capitalize()
-        )["datasetArn"]
-        h.wait_for(lambda arn=dataset: p.describe_dataset(datasetArn=arn)["dataset"])
-        job = p.create_dataset_import_job(
-            jobName=h.unique(f"import-{kind}"),
-            datasetArn=dataset,
-            dataSource={"dataLocation": f"s3://{bucket}/imports/{kind}/{kind}.csv"},
-            roleArn=ROLE,
-        )["datasetImportJobArn"]
-        done = h.wait_for(
-            lambda job=job: p.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]
-        )
-        assert done["status"] == "ACTIVE", done
+    data = h.make_dataset(n_users=120, n_items=80, per_user=15)
+    bucket, group, _ = h.imported_group(p, s3, data, ROLE, versioned=True)  # forget rewrites the files
     exclude = p.create_filter(
         name=h.unique("exclude-purchased"),
         datasetGroupArn=group,
         filterExpression='EXCLUDE ItemID WHERE Interactions.EVENT_TYPE IN ("Purchase")',
     )["filterArn"]
     tracker = p.create_event_tracker(name=h.unique("tracker"), datasetGroupArn=group)
-    solution = p.create_solution(
-        name=h.unique("up"),
-        datasetGroupArn=group,
-        recipeArn="arn:aws:personalize:::recipe/aws-user-personalization",
-        performAutoTraining=False,
-        solutionConfig={"algorithmHyperParameters": {"hidden_dimension": "32"}},
-    )["solutionArn"]
-    h.wait_for(lambda: p.describe_solution(solutionArn=solution)["solution"])
-    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
-    trained = h.wait_for(lambda: p.describe_solution_version(solutionVersionArn=version)["solutionVersion"])
-    assert trained["status"] == "ACTIVE", trained.get("failureReason")
+    solution, version = h.trained_version(p, group, "aws-user-personalization", {"hidden_dimension": "32"})
     campaign = p.create_campaign(name=h.unique("campaign"), solutionVersionArn=version, minProvisionedTPS=1)[
         "campaignArn"
     ]

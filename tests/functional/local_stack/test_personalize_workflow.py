@@ -17,29 +17,8 @@ ACCOUNT = "123456789012"
 def world(clients: dict[str, Any], h: Any) -> dict[str, Any]:
     """A dataset group with imported data, a filter, an event tracker, trained versions and campaigns."""
     p, s3 = clients["personalize"], clients["s3"]
-    bucket = h.unique("emulator-data")
-    s3.create_bucket(Bucket=bucket)
-    for kind, body in h.make_dataset().items():
-        s3.put_object(Bucket=bucket, Key=f"imports/{kind}.csv", Body=body.encode())
-    group = p.create_dataset_group(name=h.unique("dg"))["datasetGroupArn"]
-    h.wait_for(lambda: p.describe_dataset_group(datasetGroupArn=group)["datasetGroup"])
-    datasets = {}
-    for kind in ("interactions", "items", "users"):
-        schema = p.create_schema(name=h.unique(kind), schema=h.avro_schema(kind))["schemaArn"]
-        datasets[kind] = p.create_dataset(
-            name=h.unique(kind), schemaArn=schema, datasetGroupArn=group, datasetType=kind.capitalize()
-        )["datasetArn"]
-        h.wait_for(lambda arn=datasets[kind]: p.describe_dataset(datasetArn=arn)["dataset"])
-        job = p.create_dataset_import_job(
-            jobName=h.unique(f"import-{kind}"),
-            datasetArn=datasets[kind],
-            dataSource={"dataLocation": f"s3://{bucket}/imports/{kind}.csv"},
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/personalize",
-        )["datasetImportJobArn"]
-        done = h.wait_for(
-            lambda job=job: p.describe_dataset_import_job(datasetImportJobArn=job)["datasetImportJob"]
-        )
-        assert done["status"] == "ACTIVE", done
+    role = f"arn:aws:iam::{ACCOUNT}:role/personalize"
+    bucket, group, datasets = h.imported_group(p, s3, h.make_dataset(), role)
     exclude = p.create_filter(
         name=h.unique("exclude-purchased"),
         datasetGroupArn=group,
@@ -346,17 +325,7 @@ def test_personalized_ranking_orders_the_given_items_only_on_ranking_campaigns(
     clients: dict[str, Any], world: dict[str, Any], h: Any
 ) -> None:
     p, rt = clients["personalize"], clients["personalize-runtime"]
-    solution = p.create_solution(
-        name=h.unique("ranking"),
-        datasetGroupArn=world["group"],
-        recipeArn="arn:aws:personalize:::recipe/aws-personalized-ranking",
-        performAutoTraining=False,
-        solutionConfig={"algorithmHyperParameters": {"hidden_dimension": "32"}},
-    )["solutionArn"]
-    h.wait_for(lambda: p.describe_solution(solutionArn=solution)["solution"])
-    version = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
-    done = h.wait_for(lambda: p.describe_solution_version(solutionVersionArn=version)["solutionVersion"])
-    assert done["status"] == "ACTIVE", done.get("failureReason")
+    _, version = h.trained_version(p, world["group"], "aws-personalized-ranking", {"hidden_dimension": "32"})
     campaign = p.create_campaign(name=h.unique("ranking"), solutionVersionArn=version)["campaignArn"]
     h.wait_for(lambda: p.describe_campaign(campaignArn=campaign)["campaign"])
     items = ["i1", "i2", "i3", "i4", "i5"]

@@ -92,7 +92,7 @@ def test_a_failed_solution_version_raises_with_the_failure_reason(stubbed: Any) 
     )
 
     with pytest.raises(JobFailedError) as err:
-        run_train(stubbed.ctx, "user-personalization", artifacts=False)
+        run_train(stubbed.ctx, "user-personalization")
 
     assert reason in err.value.why
     assert "more data" in err.value.hint
@@ -121,7 +121,7 @@ def test_turns_auto_training_off_and_reuses_an_up_to_date_version(stubbed: Any) 
         "get_solution_metrics", {"solutionVersionArn": VERSION, "metrics": {"coverage": 0.5}}
     )
 
-    [result] = run_train(stubbed.ctx, "user-personalization", artifacts=False)
+    [result] = run_train(stubbed.ctx, "user-personalization")
 
     assert (result.created, result.auto_training_updated, result.metrics) == (False, True, {"coverage": 0.5})
     stubbed.personalize.assert_no_pending_responses()
@@ -143,7 +143,7 @@ def test_with_nothing_changed_train_makes_no_update_and_no_version(stubbed: Any)
     )
     stubbed.personalize.add_response("get_solution_metrics", {"solutionVersionArn": VERSION, "metrics": {}})
 
-    [result] = run_train(stubbed.ctx, "user-personalization", artifacts=False)
+    [result] = run_train(stubbed.ctx, "user-personalization")
 
     assert (result.created, result.auto_training_updated) == (False, False)
     stubbed.personalize.assert_no_pending_responses()
@@ -154,7 +154,7 @@ def test_refuses_a_solution_created_with_other_hyperparameters(stubbed: Any) -> 
     drifted["solution"]["solutionConfig"] = {"algorithmHyperParameters": {**HYPER, "hidden_dimension": "128"}}
     stubbed.personalize.add_response("describe_solution", drifted)
     with pytest.raises(ConfigCheckError) as err:
-        run_train(stubbed.ctx, "user-personalization", artifacts=False)
+        run_train(stubbed.ctx, "user-personalization")
     assert "hidden_dimension=128" in err.value.why
     assert "make apply" in err.value.hint
 
@@ -216,5 +216,5 @@ def test_update_mode_is_refused_for_recipes_other_than_user_personalization(stub
     stubbed.personalize.add_response("describe_solution", body)
     stubbed.personalize.add_response("list_solution_versions", {"solutionVersions": []})
     with pytest.raises(ConfigCheckError) as err:
-        run_train(stubbed.ctx, "popularity", mode="UPDATE", artifacts=False)
+        run_train(stubbed.ctx, "popularity", mode="UPDATE")
     assert "UPDATE" in err.value.why

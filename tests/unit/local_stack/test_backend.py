@@ -109,23 +109,51 @@ def test_import_from_a_missing_bucket_fails_with_a_reason(backend: PersonalizeBa
     assert "no-such-bucket-h5" in done["failureReason"]
 
 
-def test_training_without_data_fails_instead_of_hanging(backend: PersonalizeBackend) -> None:
-    group = _group(backend)
-    solution = backend.handle(
+def _empty_solution(b: PersonalizeBackend) -> str:
+    """An ACTIVE popularity-count solution in a dataset group that holds no data."""
+    solution = b.handle(
         "CreateSolution",
         {
             "name": "s",
-            "datasetGroupArn": group,
+            "datasetGroupArn": _group(b),
             "recipeArn": "arn:aws:personalize:::recipe/aws-popularity-count",
         },
     )["solutionArn"]
-    wait(lambda: backend.handle("DescribeSolution", {"solutionArn": solution})["solution"])
+    wait(lambda: b.handle("DescribeSolution", {"solutionArn": solution})["solution"])
+    return str(solution)
+
+
+def test_training_without_data_fails_instead_of_hanging(backend: PersonalizeBackend) -> None:
+    solution = _empty_solution(backend)
     version = backend.handle("CreateSolutionVersion", {"solutionArn": solution})["solutionVersionArn"]
     done = wait(
         lambda: backend.handle("DescribeSolutionVersion", {"solutionVersionArn": version})["solutionVersion"]
     )
     assert done["status"] == "CREATE FAILED"
     assert "no interactions" in done["failureReason"]
+
+
+def test_a_stopped_version_ends_create_stopped_at_the_next_step(
+    backend: PersonalizeBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    solution = _empty_solution(backend)
+    monkeypatch.setenv("LOCAL_STACK_PERSONALIZE_STEP_SECONDS", "0.5")  # room to ask for the stop in time
+    version = backend.handle("CreateSolutionVersion", {"solutionArn": solution})["solutionVersionArn"]
+    backend.handle("StopSolutionVersionCreation", {"solutionVersionArn": version})
+
+    def status() -> str:
+        return str(
+            backend.handle("DescribeSolutionVersion", {"solutionVersionArn": version})["solutionVersion"][
+                "status"
+            ]
+        )
+
+    assert status() == "CREATE STOPPING"
+    for _ in range(300):
+        if status() != "CREATE STOPPING":
+            break
+        time.sleep(0.01)
+    assert status() == "CREATE STOPPED"  # not CREATE FAILED: training (which finds no data) never ran
 
 
 def test_unknown_recipe_is_refused(backend: PersonalizeBackend) -> None:

@@ -25,9 +25,6 @@ BASES: dict[str, type[Exception]] = {
 EXEMPT = {
     # moto answers a CloudFormation resource failure only as its own ValidationError.
     "local_stack.personalize.cloudformation.PersonalizeCfnError",
-    # A private signal between two functions of the filter evaluator, never raised to a caller.
-    "local_stack.personalize.filtering._Missing",
-    "personalize_rules.item_filter._Missing",
 }
 
 
