@@ -140,6 +140,7 @@ class FileChecker:
                 "preserve_insertion_order": True,
             }
         )
+        self.db.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout, the report's stream
         self._files = 0
 
     def close(self) -> None:
@@ -222,6 +223,7 @@ class _FileRun:
         self.table = f"f{n}_text"
         self.view = f"f{n}_rows"
         self.materialized = False  # the records parsed once into a table, or read again by each query
+        self.rejecting = False  # records DuckDB can't parse go to the rejects table (rather than raise)
         self.rejects = f"f{n}_rejects"
         self.prefix = f"f{n}_"
         self.result = FileCheck(file, dataset_type)
@@ -243,10 +245,17 @@ class _FileRun:
             return self.result
         self.result.readable = True
         hashing = _Bytes(self.path, header.data_offset) if self.digests else None
-        self._define_view(header.line_endings, keep or self.path.stat().st_size <= MATERIALIZE_MAX_BYTES)
+        materialize = keep or self.path.stat().st_size <= MATERIALIZE_MAX_BYTES
         info: dict[str, Any] = {}
-        self._check_values(info, event_type)
-        rejected = self._check_rejects()
+        try:
+            self._define_view(header.line_endings, materialize, rejects=False)
+            self._check_values(info, event_type)
+        except duckdb.Error:
+            # a record DuckDB can't parse (or a read error): read again, keeping such records in the
+            # rejects table (which makes DuckDB parse on one thread, so only a file that needs it pays)
+            self._define_view(header.line_endings, materialize, rejects=True)
+            self._check_values(info, event_type)
+        rejected = self._check_rejects() if self.rejecting else []
         if self.dataset_type == "interactions":
             self._check_interactions(info, event_type, references, check_minimums)
         else:
@@ -266,29 +275,47 @@ class _FileRun:
         self.main.merge(self.c)
         return self.result
 
-    def _define_view(self, line_endings: str, materialize: bool) -> None:
-        """The file's records (the record number and every column as text) and a view adding every column
-        as its type. A file up to MATERIALIZE_MAX_BYTES is parsed once into a table in memory; a bigger
-        one is read again by each query (a table that size would spill to disk, which costs more)."""
+    def _define_view(self, line_endings: str, materialize: bool, rejects: bool) -> None:
+        """The file's records (every column as text) and a view adding the record number and every
+        column as its type. A file up to MATERIALIZE_MAX_BYTES is parsed once into a table in memory; a
+        bigger one is read again by each query (a table that size would spill to disk, which costs more).
+        With `rejects`, records DuckDB can't parse are skipped and kept in the rejects table; without,
+        the first one raises."""
         columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in self.names) + "}"
         new_line = ", new_line = '\\r'" if line_endings == "CR" else ""
+        kept = (
+            f", store_rejects = true, rejects_table = {sql_literal(self.rejects)}, "
+            f"rejects_scan = {sql_literal(self.prefix + 'scan')}"
+            if rejects
+            else ""
+        )
         source = (
             f"read_csv({sql_literal(str(self.path))}, header = true, auto_detect = false, delim = ',', "
-            f"quote = '\"', escape = '\"', columns = {columns}, store_rejects = true, "
-            f"rejects_table = {sql_literal(self.rejects)}, rejects_scan = {sql_literal(self.prefix + 'scan')}"
-            f"{new_line})"
+            f"quote = '\"', escape = '\"', columns = {columns}{kept}{new_line})"
         )
         raw = ", ".join(quote_ident(n) for n in self.names)
         # an interactions record's hash, for exact duplicates: computed while parsing (the table then
         # holds 8 bytes more a row) costs less than reading every text column back from the table
         hashed = f", hash({raw}) AS {_ROW_HASH}" if self.dataset_type == "interactions" else ""
-        self.materialized = materialize
-        self.db.execute(
-            f"CREATE OR REPLACE TEMP {'TABLE' if materialize else 'VIEW'} {self.table} AS "
-            f"SELECT ordinality AS {quote_ident('#rec')}, {raw}{hashed} FROM {source} WITH ORDINALITY"
-        )
+        self.materialized, self.rejecting = materialize, rejects
+        rec = quote_ident("#rec")
+        if materialize:
+            # inserted in file order (preserve_insertion_order), so a record's rowid is its number - 1;
+            # WITH ORDINALITY would make DuckDB parse on one thread
+            self.db.execute(
+                f"CREATE OR REPLACE TEMP TABLE {self.table} AS SELECT {raw}{hashed} FROM {source}"
+            )
+            numbered = f"rowid + 1 AS {rec}, *"
+        else:  # a query that doesn't ask for the record number still reads in parallel
+            self.db.execute(
+                f"CREATE OR REPLACE TEMP VIEW {self.table} AS "
+                f"SELECT ordinality AS {rec}, {raw}{hashed} FROM {source} WITH ORDINALITY"
+            )
+            numbered = "*"
         typed = ", ".join(f"{typed_sql(s)} AS {typed_column(s.name)}" for s in self.specs)
-        self.db.execute(f"CREATE OR REPLACE TEMP VIEW {self.view} AS SELECT *, {typed} FROM {self.table}")
+        self.db.execute(
+            f"CREATE OR REPLACE TEMP VIEW {self.view} AS SELECT {numbered}, {typed} FROM {self.table}"
+        )
 
     # ------------------------------------------------------------------------------------------ values
     def _check_values(self, info: dict[str, Any], event_type: str | None) -> None:
