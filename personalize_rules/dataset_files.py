@@ -300,7 +300,8 @@ class _FileRun:
         self.materialized, self.rejecting = materialize, rejects
         rec = quote_ident("#rec")
         if materialize:
-            # inserted in file order (preserve_insertion_order), so a record's rowid is its number - 1;
+            # inserted in file order (preserve_insertion_order), so a record's rowid is its number - 1
+            # (DuckDB docs, "Order Preservation": on materialized tables rowid gives the original order);
             # WITH ORDINALITY would make DuckDB parse on one thread
             self.db.execute(
                 f"CREATE OR REPLACE TEMP TABLE {self.table} AS SELECT {raw}{hashed} FROM {source}"
