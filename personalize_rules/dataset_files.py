@@ -3,17 +3,19 @@
 Every rule is written once, as a SQL condition over a row (`_value_rules`) or an aggregate over the file;
 the same condition counts the rule's occurrences and then, only when it fired, finds its first examples.
 DuckDB parses the CSV once into a table (all columns as text, so that our number grammar, not DuckDB's
-lenient casts, judges a value; the table spills to disk past the memory limit, so files larger than memory
-work); rows it can't parse (wrong column count, an unclosed quote, bad UTF-8) land in its rejects table
-with their line. Aggregates (per-user counts, distinct items, references to the other files, duplicate
-IDs) are SQL GROUP BYs over that table; the exact-duplicate count sorts one 64-bit hash per row (8 bytes a
+lenient casts, judges a value; a file past MATERIALIZE_MAX_BYTES is read again by each query instead, so
+files larger than memory work), on every core. Rows it can't parse (wrong column count, an unclosed quote,
+bad UTF-8) make that parse fail; the file is then read again with DuckDB's rejects table, which holds
+them with their line (and makes DuckDB read on one thread, so only such a file pays for it). Aggregates
+(per-user counts, distinct items, references to the other files, duplicate IDs) are SQL GROUP BYs over
+that table; the exact-duplicate count sorts one 64-bit hash per row, computed while parsing (8 bytes a
 row). The file's SHA-256 is computed by a thread reading the same bytes while DuckDB parses them (the
 digest the import's content-addressed key needs).
 
-Records are numbered in file order (`WITH ORDINALITY`). A problem's physical line comes from that number:
-directly when every record is one line (the line breaks, counted while hashing or, without a digest, when
-a problem needs its line, say so), otherwise by a replay of the file's records that stops at the last
-record with a problem.
+Records are numbered in file order (the table's rowid, or `WITH ORDINALITY` on a file read per query).
+A problem's physical line comes from that number: directly when every record is one line (the line
+breaks, counted while hashing or, without a digest, when a problem needs its line, say so), otherwise by
+a replay of the file's records that stops at the last record with a problem.
 """
 
 from __future__ import annotations
