@@ -252,6 +252,8 @@ class _FileRun:
         try:
             self._define_view(header.line_endings, materialize, rejects=False)
             self._check_values(info, event_type)
+        except duckdb.InterruptException:
+            raise
         except duckdb.Error:
             # a record DuckDB can't parse (or a read error): read again, keeping such records in the
             # rejects table (which makes DuckDB parse on one thread, so only a file that needs it pays)
@@ -373,10 +375,11 @@ class _FileRun:
     # ------------------------------------------------------------------------------------------ rejects
     def _check_rejects(self) -> list[int]:
         """Rows DuckDB couldn't parse: every one counted, the first few kept. Returns their logical
-        lines (DuckDB numbers records, a record being one line however many it spans)."""
+        lines (DuckDB numbers records, a record being one line however many it spans). A file read per
+        query adds its rejects again at each read: the first read (the value rules', whole) counts."""
         rows = self.db.execute(
             f"SELECT line, column_idx, column_name, error_type::VARCHAR, csv_line, error_message "
-            f"FROM {self.rejects} ORDER BY line"
+            f"FROM {self.rejects} WHERE scan_id = (SELECT min(scan_id) FROM {self.rejects}) ORDER BY line"
         ).fetchall()
         ncols = len(self.names)
         lines: list[int] = []
