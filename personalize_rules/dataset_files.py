@@ -3,17 +3,19 @@
 Every rule is written once, as a SQL condition over a row (`_value_rules`) or an aggregate over the file;
 the same condition counts the rule's occurrences and then, only when it fired, finds its first examples.
 DuckDB parses the CSV once into a table (all columns as text, so that our number grammar, not DuckDB's
-lenient casts, judges a value; the table spills to disk past the memory limit, so files larger than memory
-work); rows it can't parse (wrong column count, an unclosed quote, bad UTF-8) land in its rejects table
-with their line. Aggregates (per-user counts, distinct items, references to the other files, duplicate
-IDs) are SQL GROUP BYs over that table; the exact-duplicate count sorts one 64-bit hash per row (8 bytes a
+lenient casts, judges a value; a file past MATERIALIZE_MAX_BYTES is read again by each query instead, so
+files larger than memory work), on every core. Rows it can't parse (wrong column count, an unclosed quote,
+bad UTF-8) make that parse fail; the file is then read again with DuckDB's rejects table, which holds
+them with their line (and makes DuckDB read on one thread, so only such a file pays for it). Aggregates
+(per-user counts, distinct items, references to the other files, duplicate IDs) are SQL GROUP BYs over
+that table; the exact-duplicate count sorts one 64-bit hash per row, computed while parsing (8 bytes a
 row). The file's SHA-256 is computed by a thread reading the same bytes while DuckDB parses them (the
 digest the import's content-addressed key needs).
 
-Records are numbered in file order (`WITH ORDINALITY`). A problem's physical line comes from that number:
-directly when every record is one line (the line breaks, counted while hashing or, without a digest, when
-a problem needs its line, say so), otherwise by a replay of the file's records that stops at the last
-record with a problem.
+Records are numbered in file order (the table's rowid, or `WITH ORDINALITY` on a file read per query).
+A problem's physical line comes from that number: directly when every record is one line (the line
+breaks, counted while hashing or, without a digest, when a problem needs its line, say so), otherwise by
+a replay of the file's records that stops at the last record with a problem.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ _INTERACTION_RESERVED = {
 _COLUMNS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 _HASH_BLOCK = 4 << 20
 _BACKSLASH_QUOTE = re.compile(r'\\"')
+_ROW_HASH = quote_ident("#hash")
 
 
 class DatasetFileError(RulesError, OSError):
@@ -139,6 +142,7 @@ class FileChecker:
                 "preserve_insertion_order": True,
             }
         )
+        self.db.execute("SET enable_progress_bar = false")  # DuckDB draws it on stdout, the report's stream
         self._files = 0
 
     def close(self) -> None:
@@ -221,6 +225,7 @@ class _FileRun:
         self.table = f"f{n}_text"
         self.view = f"f{n}_rows"
         self.materialized = False  # the records parsed once into a table, or read again by each query
+        self.rejecting = False  # records DuckDB can't parse go to the rejects table (rather than raise)
         self.rejects = f"f{n}_rejects"
         self.prefix = f"f{n}_"
         self.result = FileCheck(file, dataset_type)
@@ -242,10 +247,19 @@ class _FileRun:
             return self.result
         self.result.readable = True
         hashing = _Bytes(self.path, header.data_offset) if self.digests else None
-        self._define_view(header.line_endings, keep or self.path.stat().st_size <= MATERIALIZE_MAX_BYTES)
+        materialize = keep or self.path.stat().st_size <= MATERIALIZE_MAX_BYTES
         info: dict[str, Any] = {}
-        self._check_values(info, event_type)
-        rejected = self._check_rejects()
+        try:
+            self._define_view(header.line_endings, materialize, rejects=False)
+            self._check_values(info, event_type)
+        except duckdb.InterruptException:
+            raise
+        except duckdb.Error:
+            # a record DuckDB can't parse (or a read error): read again, keeping such records in the
+            # rejects table (which makes DuckDB parse on one thread, so only a file that needs it pays)
+            self._define_view(header.line_endings, materialize, rejects=True)
+            self._check_values(info, event_type)
+        rejected = self._check_rejects() if self.rejecting else []
         if self.dataset_type == "interactions":
             self._check_interactions(info, event_type, references, check_minimums)
         else:
@@ -265,26 +279,48 @@ class _FileRun:
         self.main.merge(self.c)
         return self.result
 
-    def _define_view(self, line_endings: str, materialize: bool) -> None:
-        """The file's records (the record number and every column as text) and a view adding every column
-        as its type. A file up to MATERIALIZE_MAX_BYTES is parsed once into a table in memory; a bigger
-        one is read again by each query (a table that size would spill to disk, which costs more)."""
+    def _define_view(self, line_endings: str, materialize: bool, rejects: bool) -> None:
+        """The file's records (every column as text) and a view adding the record number and every
+        column as its type. A file up to MATERIALIZE_MAX_BYTES is parsed once into a table in memory; a
+        bigger one is read again by each query (a table that size would spill to disk, which costs more).
+        With `rejects`, records DuckDB can't parse are skipped and kept in the rejects table; without,
+        the first one raises."""
         columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in self.names) + "}"
         new_line = ", new_line = '\\r'" if line_endings == "CR" else ""
+        kept = (
+            f", store_rejects = true, rejects_table = {sql_literal(self.rejects)}, "
+            f"rejects_scan = {sql_literal(self.prefix + 'scan')}"
+            if rejects
+            else ""
+        )
         source = (
             f"read_csv({sql_literal(str(self.path))}, header = true, auto_detect = false, delim = ',', "
-            f"quote = '\"', escape = '\"', columns = {columns}, store_rejects = true, "
-            f"rejects_table = {sql_literal(self.rejects)}, rejects_scan = {sql_literal(self.prefix + 'scan')}"
-            f"{new_line})"
+            f"quote = '\"', escape = '\"', columns = {columns}{kept}{new_line})"
         )
         raw = ", ".join(quote_ident(n) for n in self.names)
-        self.materialized = materialize
-        self.db.execute(
-            f"CREATE OR REPLACE TEMP {'TABLE' if materialize else 'VIEW'} {self.table} AS "
-            f"SELECT ordinality AS {quote_ident('#rec')}, {raw} FROM {source} WITH ORDINALITY"
-        )
+        # an interactions record's hash, for exact duplicates: computed while parsing (the table then
+        # holds 8 bytes more a row) costs less than reading every text column back from the table
+        hashed = f", hash({raw}) AS {_ROW_HASH}" if self.dataset_type == "interactions" else ""
+        self.materialized, self.rejecting = materialize, rejects
+        rec = quote_ident("#rec")
+        if materialize:
+            # inserted in file order (preserve_insertion_order), so a record's rowid is its number - 1
+            # (DuckDB docs, "Order Preservation": on materialized tables rowid gives the original order);
+            # WITH ORDINALITY would make DuckDB parse on one thread
+            self.db.execute(
+                f"CREATE OR REPLACE TEMP TABLE {self.table} AS SELECT {raw}{hashed} FROM {source}"
+            )
+            numbered = f"rowid + 1 AS {rec}, *"
+        else:  # a query that doesn't ask for the record number still reads in parallel
+            self.db.execute(
+                f"CREATE OR REPLACE TEMP VIEW {self.table} AS "
+                f"SELECT ordinality AS {rec}, {raw}{hashed} FROM {source} WITH ORDINALITY"
+            )
+            numbered = "*"
         typed = ", ".join(f"{typed_sql(s)} AS {typed_column(s.name)}" for s in self.specs)
-        self.db.execute(f"CREATE OR REPLACE TEMP VIEW {self.view} AS SELECT *, {typed} FROM {self.table}")
+        self.db.execute(
+            f"CREATE OR REPLACE TEMP VIEW {self.view} AS SELECT {numbered}, {typed} FROM {self.table}"
+        )
 
     # ------------------------------------------------------------------------------------------ values
     def _check_values(self, info: dict[str, Any], event_type: str | None) -> None:
@@ -339,10 +375,11 @@ class _FileRun:
     # ------------------------------------------------------------------------------------------ rejects
     def _check_rejects(self) -> list[int]:
         """Rows DuckDB couldn't parse: every one counted, the first few kept. Returns their logical
-        lines (DuckDB numbers records, a record being one line however many it spans)."""
+        lines (DuckDB numbers records, a record being one line however many it spans). A file read per
+        query adds its rejects again at each read: the first read (the value rules', whole) counts."""
         rows = self.db.execute(
             f"SELECT line, column_idx, column_name, error_type::VARCHAR, csv_line, error_message "
-            f"FROM {self.rejects} ORDER BY line"
+            f"FROM {self.rejects} WHERE scan_id = (SELECT min(scan_id) FROM {self.rejects}) ORDER BY line"
         ).fetchall()
         ncols = len(self.names)
         lines: list[int] = []
@@ -453,8 +490,7 @@ class _FileRun:
 
     def _check_duplicates(self, info: dict[str, Any]) -> None:
         """Exact duplicates (the same text in every column): one 64-bit hash per row, sorted."""
-        hashed = f"hash({', '.join(quote_ident(n) for n in self.names)})"
-        reader = self.db.sql(f"SELECT {hashed} AS h FROM {self.view}").to_arrow_reader(1 << 20)
+        reader = self.db.sql(f"SELECT {_ROW_HASH} FROM {self.table}").to_arrow_reader(1 << 20)
         hashes = np.empty(self.result.rows, np.uint64)
         at = 0
         with reader:
