@@ -9,7 +9,7 @@ documented shape, becomes a BackendError with a reason, and the API falls back.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.deadline import Deadline, DeadlineExceededError, WorkerPool
@@ -26,6 +26,9 @@ REQUEST_FAULTS = frozenset({"error:InvalidInputException"})
 class BackendAnswer:
     item_ids: list[str]
     recommendation_id: str | None
+    # Per item id: the `metadata` Personalize returned (metadataColumns), the promotion that placed it.
+    metadata: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    promoted: Mapping[str, str] = field(default_factory=dict)
 
 
 class PersonalizeBackend:
@@ -46,9 +49,15 @@ class PersonalizeBackend:
         deadline: Deadline,
         filter_arn: str | None = None,
         filter_values: Mapping[str, str] | None = None,
+        promotion: Mapping[str, Any] | None = None,
+        metadata_columns: Mapping[str, Sequence[str]] | None = None,
     ) -> BackendAnswer:
         params: dict[str, Any] = {"campaignArn": campaign_arn, "userId": user_id, "numResults": num_results}
         _add_filter(params, filter_arn, filter_values)
+        if promotion:
+            params["promotions"] = [dict(promotion)]
+        if metadata_columns:
+            params["metadataColumns"] = {k: list(v) for k, v in metadata_columns.items()}
         response = self._call("GetRecommendations", "get_recommendations", params, deadline)
         return _answer("GetRecommendations", response, "itemList")
 
@@ -105,15 +114,29 @@ def _answer(operation: str, response: Any, list_key: str) -> BackendAnswer:
     if not isinstance(entries, list):
         raise malformed(f"{list_key} is a {type(entries).__name__}, not a list")
     items: list[str] = []
+    metadata: dict[str, Mapping[str, str]] = {}
+    promoted: dict[str, str] = {}
     for entry in entries:
         item_id = entry.get("itemId") if isinstance(entry, Mapping) else None
         if not isinstance(item_id, str) or not item_id:
             raise malformed(f"{list_key} holds an entry without a string itemId: {str(entry)[:80]}")
         items.append(item_id)
+        values = entry.get("metadata")
+        if values is not None:
+            if not isinstance(values, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in values.items()
+            ):
+                raise malformed(f"metadata of {item_id[:80]} is not a map of strings")
+            metadata[item_id] = values
+        name = entry.get("promotionName")
+        if name is not None:
+            if not isinstance(name, str):
+                raise malformed(f"promotionName of {item_id[:80]} is a {type(name).__name__}, not a string")
+            promoted[item_id] = name
     recommendation_id = response.get("recommendationId")
     if recommendation_id is not None and not isinstance(recommendation_id, str):
         raise malformed(f"recommendationId is a {type(recommendation_id).__name__}, not a string")
-    return BackendAnswer(items, recommendation_id)
+    return BackendAnswer(items, recommendation_id, metadata, promoted)
 
 
 def _classify(operation: str, exc: Exception) -> BackendError:

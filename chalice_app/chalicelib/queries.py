@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from chalicelib.errors import ApiError
+from chalicelib.promotions import query_promotion
 from chalicelib.settings import Settings
 
 __all__ = [
@@ -43,6 +44,7 @@ class RecommendationsQuery:
     filter_lists: FilterLists = field(default=(), compare=False)
     metadata: bool = True
     envelope: bool = False
+    promotion: str | None = None  # a key of settings.promotions
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,8 @@ def parse_recommendations(params: Mapping[str, str], settings: Settings) -> Reco
     envelope = _boolean(params, "envelope", False)
     limit = _limit(params, settings.default_limit, metadata)
     filter_name, values, lists = _filter(params, settings, settings.default_filter or None)
-    return RecommendationsQuery(user_id, limit, filter_name, values, lists, metadata, envelope)
+    promotion = query_promotion(params, settings.promotions)
+    return RecommendationsQuery(user_id, limit, filter_name, values, lists, metadata, envelope, promotion)
 
 
 def parse_related_items(params: Mapping[str, str], settings: Settings) -> RelatedItemsQuery:

@@ -36,6 +36,7 @@ from chalicelib.queries import (
 from chalicelib.settings import FilterSpec, Settings
 
 if TYPE_CHECKING:
+    from chalicelib.promotions import PromotionSpec
     from personalize_rules.item_filter import ItemFilter
 
 __all__ = ["RecommendationService", "Result", "Source"]
@@ -72,6 +73,7 @@ class _Fallback:
     lists: FilterLists = ()
     exclude: tuple[str, ...] = ()
     candidates: tuple[str, ...] | None = None  # /rankings: only these, in popularity order
+    promotion: PromotionSpec | None = None
 
 
 class RecommendationService:
@@ -100,21 +102,33 @@ class RecommendationService:
             query.filter_name,
             query.filter_values,
             query.metadata,
+            query.promotion,
         )
         spec = self.settings.filters.get(query.filter_name) if query.filter_name else None
+        promotion = self.settings.promotions.get(query.promotion) if query.promotion else None
+        # The campaign returns the item fields itself (enable_metadata): no catalog, no overfetch.
+        from_answer = query.metadata and bool(self.settings.metadata_columns)
 
         def fetch() -> BackendAnswer:
+            from chalicelib.item_metadata import metadata_request
+            from chalicelib.promotions import promotion_request
+
+            size = query.limit if from_answer or not query.metadata else _overfetch(query.limit)
             return self._backend.recommendations(
                 self.settings.campaign_arn,
                 query.user_id,
-                _overfetch(query.limit) if query.metadata else query.limit,
+                size,
                 deadline,
                 spec.arn if spec else None,
                 dict(query.filter_values),
+                promotion_request(promotion) if promotion else None,
+                metadata_request(self.settings.metadata_columns) if from_answer else None,
             )
 
-        fallback = _Fallback(spec, query.filter_lists)
-        return self._serve("/recommendations", key, fetch, query.limit, query.metadata, fallback, deadline)
+        fallback = _Fallback(spec, query.filter_lists, promotion=promotion)
+        return self._serve(
+            "/recommendations", key, fetch, query.limit, query.metadata, fallback, deadline, from_answer
+        )
 
     def related_items(self, query: RelatedItemsQuery, deadline: Deadline) -> Result:
         key = ("related-items", query.item_id, query.limit, query.metadata)
@@ -178,8 +192,9 @@ class RecommendationService:
         if isinstance(query, RankingsQuery):
             fallback = _Fallback(spec, query.filter_lists, candidates=query.item_ids)
             return self._fallback_items(fallback, len(query.item_ids), query.metadata, deadline)[0]
+        promotion = self.settings.promotions.get(query.promotion) if query.promotion else None
         return self._fallback_items(
-            _Fallback(spec, query.filter_lists), query.limit, query.metadata, deadline
+            _Fallback(spec, query.filter_lists, promotion=promotion), query.limit, query.metadata, deadline
         )[0]
 
     # -- shared path ----------------------------------------------------------------------------
@@ -192,6 +207,7 @@ class RecommendationService:
         metadata: bool,
         fallback: _Fallback,
         deadline: Deadline,
+        from_answer: bool = False,
     ) -> Result:
         cached = self._cache.get(key)
         if cached is not None:
@@ -229,6 +245,14 @@ class RecommendationService:
         ids = [i for i in answer.item_ids if i not in exclude]
         if not metadata:
             result = Result([{"id": i} for i in ids[:limit]], "personalize", answer.recommendation_id)
+        elif from_answer:
+            from chalicelib.item_metadata import metadata_row
+
+            columns = self.settings.metadata_columns
+            rows = (metadata_row(i, answer.metadata.get(i, {}), columns) for i in ids[:limit])
+            result = Result(
+                [_item_json(row, self.settings) for row in rows], "personalize", answer.recommendation_id
+            )
         else:
             catalog = self._catalog(deadline)
             if catalog is None:
@@ -238,6 +262,9 @@ class RecommendationService:
             result = Result(
                 _decorate(catalog, ids, limit, self.settings), "personalize", answer.recommendation_id
             )
+        for item in result.items:
+            if item["id"] in answer.promoted:
+                item["promotion"] = answer.promoted[item["id"]]
         if result.items:  # an empty answer is degraded: never kept for the full TTL
             self._cache.put(key, result)
         return result
@@ -269,17 +296,56 @@ class RecommendationService:
             if fallback.candidates is not None and not metadata and allowed is None:
                 return [{"id": i} for i in fallback.candidates[:limit]], "given order: no catalog"
             return [], "empty: no catalog"
-        rows = _candidates(catalog, fallback, deadline)
-        exclude = set(fallback.exclude)
-        items: list[dict[str, Any]] = []
-        for row in rows:
+        promoted = self._fallback_promoted(catalog, fallback, limit, metadata, deadline)
+        exclude = set(fallback.exclude) | {item["id"] for item in promoted}
+        items: list[dict[str, Any]] = list(promoted)
+        for row in _candidates(catalog, fallback, deadline):
+            if len(items) >= limit:
+                break
             item_id = row["ITEM_ID"]
             if item_id in exclude or (allowed is not None and not allowed.allows(row.get)):
                 continue
             items.append(_item_json(row, self.settings) if metadata else {"id": item_id})
-            if len(items) == limit:
+        promotion = f", promotion {fallback.promotion.name}: {len(promoted)}" if fallback.promotion else ""
+        return items, "popularity order" + (f", filter {spec.name}" if spec else "") + promotion
+
+    def _fallback_promoted(
+        self, catalog: CatalogFile, fallback: _Fallback, limit: int, metadata: bool, deadline: Deadline
+    ) -> list[dict[str, Any]]:
+        """The promotion's share of a fallback: the most popular items its filter allows, first in the
+        list. A filter the catalog cannot fully evaluate is left out (logged): the answer has no
+        promoted items rather than items the promotion would not choose."""
+        promotion = fallback.promotion
+        if promotion is None:
+            return []
+        from personalize_rules.item_filter import ItemColumn, ItemFilterValuesError, item_filter
+        from personalize_rules.promotion_rules import promoted_count
+
+        columns = {c.name.upper(): ItemColumn(c.numeric, c.categorical) for c in catalog.columns}
+        try:
+            allowed = item_filter(promotion.filter.expression, columns, dict(promotion.lists))
+        except ItemFilterValuesError as exc:
+            log_event("fallback_promotion_skipped", logging.WARNING, promotion=promotion.name, why=str(exc))
+            return []
+        if not allowed.complete:
+            log_event(
+                "fallback_promotion_skipped",
+                logging.WARNING,
+                promotion=promotion.name,
+                why=f"filter {promotion.filter.name} needs Personalize (interactions, the user or an item)",
+            )
+            return []
+        want = promoted_count(limit, promotion.percent)
+        exclude = set(fallback.exclude)
+        promoted: list[dict[str, Any]] = []
+        for row in _candidates(catalog, fallback, deadline):
+            if len(promoted) >= want:
                 break
-        return items, "popularity order" + (f", filter {spec.name}" if spec else "")
+            if row["ITEM_ID"] in exclude or not allowed.allows(row.get):
+                continue
+            item = _item_json(row, self.settings) if metadata else {"id": row["ITEM_ID"]}
+            promoted.append({**item, "promotion": promotion.name})
+        return promoted
 
 
 def _candidates(catalog: CatalogFile, fallback: _Fallback, deadline: Deadline) -> Iterable[dict[str, str]]:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from chalicelib.errors import SettingsError
 
 if TYPE_CHECKING:
+    from chalicelib.promotions import PromotionSpec
     from personalize_rules.filter_expression import FilterExpression
 
 __all__ = [
@@ -94,6 +95,9 @@ class Settings:
     breaker_failures: int = 5
     breaker_cooldown_seconds: int = 5
     item_url_template: str = ""
+    # Promotions and Personalize-side item metadata (chalicelib.promotions, chalicelib.item_metadata).
+    promotions: Mapping[str, PromotionSpec] = field(default_factory=dict)
+    metadata_columns: Mapping[str, str] = field(default_factory=dict)  # empty: decorate from the catalog
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -146,7 +150,21 @@ class Settings:
             breaker_failures=integer("BREAKER_FAILURES", 5, 1, 1000),
             breaker_cooldown_seconds=integer("BREAKER_COOLDOWN_SECONDS", 5, 1, 25),
             item_url_template=env.get("ITEM_URL_TEMPLATE", ""),
+            promotions=_promotions(env, filters),
+            metadata_columns=_metadata_columns(env),
         )
+
+
+def _promotions(env: Mapping[str, str], filters: Mapping[str, FilterSpec]) -> dict[str, PromotionSpec]:
+    from chalicelib.promotions import parse_promotions  # it imports FilterSpec from here
+
+    return parse_promotions(env.get("PROMOTIONS", ""), filters)
+
+
+def _metadata_columns(env: Mapping[str, str]) -> dict[str, str]:
+    from chalicelib.item_metadata import parse_metadata_columns
+
+    return parse_metadata_columns(env.get("METADATA_COLUMNS", ""))
 
 
 def _filters(env: Mapping[str, str]) -> dict[str, FilterSpec]:

@@ -31,6 +31,7 @@ from local_stack.personalize.errors import (
     ResourceNotFoundException,
 )
 from local_stack.personalize.filtering import CompiledFilter, Interaction, compile_filter
+from local_stack.personalize.promotions import promoted_list, resolve_promotion
 from local_stack.personalize.s3io import S3AccessError, list_keys, read_object, write_object
 from local_stack.personalize.store import DatasetGroupStore
 
@@ -414,7 +415,17 @@ class ServingOps(BackendCore):
             )
         return campaign, version, model, recipe_name_from_arn(version["recipeArn"])
 
-    def _metadata_columns(self, campaign: dict[str, Any], p: Mapping[str, Any]) -> list[str]:
+    def _metadata_columns(
+        self, campaign: dict[str, Any], p: Mapping[str, Any], size: tuple[str, int]
+    ) -> list[str]:
+        """The requested Items columns, checked as Personalize checks them (personalize_rules.metadata_rules);
+        `size` is the list-size member and its value (numResults, or inputList's length)."""
+        from personalize_rules.metadata_rules import (
+            MAX_RESULTS_WITH_METADATA,
+            MetadataColumnsError,
+            check_metadata_columns,
+        )
+
         columns = p.get("metadataColumns") or {}
         if not columns:
             return []
@@ -423,10 +434,19 @@ class ServingOps(BackendCore):
                 f"Campaign {campaign['campaignArn']} does not have metadata in recommendations enabled "
                 "(campaignConfig.enableMetadataWithRecommendations)."
             )
-        unknown = [k for k in columns if k.upper() != "ITEMS"]
-        if unknown:
-            raise InvalidInputException(f"metadataColumns keys must be ITEMS, got {', '.join(unknown)}.")
-        return [c for k, cols in columns.items() for c in cols]
+        version = self.resources["solution-version"][campaign["solutionVersionArn"]]
+        schema = self.store_for(version["datasetGroupArn"]).schemas.get(DATASET_TYPE_KEYS["Items"])
+        try:
+            wanted = check_metadata_columns(columns, [f["name"] for f in (schema or {}).get("fields", [])])
+        except MetadataColumnsError as exc:
+            raise InvalidInputException(f"Invalid metadataColumns: {exc}") from exc
+        member, count = size
+        if wanted and count > MAX_RESULTS_WITH_METADATA:
+            raise InvalidInputException(
+                f"{member} must be at most {MAX_RESULTS_WITH_METADATA} when metadataColumns are "
+                f"requested, got {count}."
+            )
+        return wanted
 
     def op_GetRecommendations(self, p: dict[str, Any]) -> dict[str, Any]:
         if not p.get("campaignArn"):
@@ -446,12 +466,28 @@ class ServingOps(BackendCore):
             raise InvalidInputException(f"itemId is required for {recipe} campaigns.")
         if not related and not p.get("userId"):
             raise InvalidInputException(f"userId is required for {recipe} campaigns.")
-        columns = self._metadata_columns(campaign, p)
-        store = self.store_for(version["datasetGroupArn"])
-        compiled = (
-            self.compiled_filter(p["filterArn"], version["datasetGroupArn"]) if p.get("filterArn") else None
+        columns = self._metadata_columns(campaign, p, ("numResults", n))
+        group_arn = version["datasetGroupArn"]
+        store = self.store_for(group_arn)
+        compiled = self.compiled_filter(p["filterArn"], group_arn) if p.get("filterArn") else None
+        promotion = resolve_promotion(
+            p.get("promotions"), recipe, lambda arn: self.compiled_filter(arn, group_arn)
         )
-        pairs = runtime.recommend(
+        if promotion is None:
+            pairs = runtime.recommend(
+                model,
+                store,
+                user_id=p.get("userId"),
+                item_id=p.get("itemId") if related else None,
+                num_results=n,
+                compiled=compiled,
+                filter_values=p.get("filterValues") or {},
+            )
+            return {
+                "itemList": _scored_items(store, pairs, columns),
+                "recommendationId": f"RID-{uuid.uuid4()}",
+            }
+        ranked = promoted_list(
             model,
             store,
             user_id=p.get("userId"),
@@ -459,8 +495,13 @@ class ServingOps(BackendCore):
             num_results=n,
             compiled=compiled,
             filter_values=p.get("filterValues") or {},
+            promotion=promotion,
         )
-        return {"itemList": _scored_items(store, pairs, columns), "recommendationId": f"RID-{uuid.uuid4()}"}
+        items = _scored_items(store, [(item, score) for item, score, _ in ranked], columns)
+        for entry, (_, _, name) in zip(items, ranked, strict=True):
+            if name is not None:
+                entry["promotionName"] = name
+        return {"itemList": items, "recommendationId": f"RID-{uuid.uuid4()}"}
 
     def op_GetPersonalizedRanking(self, p: dict[str, Any]) -> dict[str, Any]:
         campaign, version, model, recipe = self._campaign_model(p["campaignArn"])
@@ -469,7 +510,7 @@ class ServingOps(BackendCore):
                 f"GetPersonalizedRanking needs a campaign of a PERSONALIZED_RANKING recipe; "
                 f"{p['campaignArn']} uses {recipe}."
             )
-        columns = self._metadata_columns(campaign, p)
+        columns = self._metadata_columns(campaign, p, ("inputList", len(p["inputList"])))
         store = self.store_for(version["datasetGroupArn"])
         compiled = (
             self.compiled_filter(p["filterArn"], version["datasetGroupArn"]) if p.get("filterArn") else None

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.errors import SettingsError
+from chalicelib.item_metadata import DEFAULT_COLUMNS
 from chalicelib.settings import (
     DEFAULT_API_KEY_HEADER,
     DEFAULT_DEADLINE_MS,
@@ -103,10 +104,38 @@ def render_environment(
         "BREAKER_COOLDOWN_SECONDS": str(api.get("breaker_cooldown_seconds", 5)),
         "ITEM_URL_TEMPLATE": str(api.get("item_url_template", "")),
     }
+    env.update(_promotion_and_metadata_env(config, filters))
     Settings.from_env(env)  # what the Lambda will refuse, refuse now
     if endpoint_url:
         env["AWS_ENDPOINT_URL"] = endpoint_url
     return env
+
+
+def _promotion_and_metadata_env(
+    config: Mapping[str, Any], filters: Mapping[str, Mapping[str, str]]
+) -> dict[str, str]:
+    """PROMOTIONS (config `promotions:`, each naming a filter with an ARN) and METADATA_COLUMNS (the
+    answer's Items columns, set only when the API's campaign has `enable_metadata: true`)."""
+    promotions: dict[str, dict[str, Any]] = {}
+    for spec in config.get("promotions") or []:
+        if spec["filter"] not in filters:
+            raise SettingsError(
+                f"promotions.{spec['name']}.filter", f"no Terraform filter ARN for {spec['filter']!r}"
+            )
+        promotions[spec["name"]] = {
+            "filter": spec["filter"],
+            "percent": spec["percent_promoted_items"],
+            "filter_values": dict(spec.get("filter_values") or {}),
+        }
+    api = config.get("api", {})
+    campaign: Mapping[str, Any] = next(
+        (c for c in config.get("campaigns", []) if c["name"] == api.get("campaign")), {}
+    )
+    columns = api.get("metadata_columns") or DEFAULT_COLUMNS
+    return {
+        "PROMOTIONS": json.dumps(promotions, sort_keys=True),
+        "METADATA_COLUMNS": json.dumps(columns, sort_keys=True) if campaign.get("enable_metadata") else "",
+    }
 
 
 def render_chalice_stage(tf_outputs: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
