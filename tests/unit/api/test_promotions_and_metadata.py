@@ -33,7 +33,7 @@ class Served:
 
 
 @pytest.fixture
-def served(aws: Any, k: SimpleNamespace) -> Iterator[Any]:
+def configured(aws: Any, k: SimpleNamespace) -> Iterator[Any]:
     """The app with promotions and (optionally) metadata columns configured."""
     import app as app_module
 
@@ -65,9 +65,9 @@ def served(aws: Any, k: SimpleNamespace) -> Iterator[Any]:
 
 
 def test_promotion_is_passed_as_personalize_promotions_and_promoted_items_are_marked(
-    served: Any, k: SimpleNamespace, openapi: dict[str, Any]
+    configured: Any, k: SimpleNamespace, openapi: dict[str, Any]
 ) -> None:
-    api = served()
+    api = configured()
     api.stubber.add_response(
         "get_recommendations",
         {
@@ -103,8 +103,10 @@ def test_promotion_is_passed_as_personalize_promotions_and_promoted_items_are_ma
     ]
 
 
-def test_an_unknown_promotion_is_a_400_naming_the_known_ones(served: Any, openapi: dict[str, Any]) -> None:
-    api = served()
+def test_an_unknown_promotion_is_a_400_naming_the_known_ones(
+    configured: Any, openapi: dict[str, Any]
+) -> None:
+    api = configured()
     response = api.get("/recommendations?user_id=u1&promotion=summer")
     assert response.status_code == 400
     error = body(response)["error"]
@@ -113,8 +115,8 @@ def test_an_unknown_promotion_is_a_400_naming_the_known_ones(served: Any, openap
     check_response(openapi, "/recommendations", 400, body(response))
 
 
-def test_the_fallback_honours_a_promotion_it_can_evaluate_on_the_catalog(served: Any) -> None:
-    api = served()
+def test_the_fallback_honours_a_promotion_it_can_evaluate_on_the_catalog(configured: Any) -> None:
+    api = configured()
     api.stubber.add_client_error("get_recommendations", "ThrottlingException", "Rate exceeded", 400)
     response = api.get("/recommendations?user_id=u1&limit=10&promotion=garden-week")
     assert response.headers["X-Recommendations-Source"] == "fallback"
@@ -127,10 +129,10 @@ def test_the_fallback_honours_a_promotion_it_can_evaluate_on_the_catalog(served:
 
 
 def test_the_fallback_answers_without_a_promotion_it_cannot_evaluate_and_logs_it(
-    served: Any, recs_log: list[str]
+    configured: Any, recs_log: list[str]
 ) -> None:
     promotions = {"unseen": {"filter": "exclude-interacted", "percent": 50}}
-    api = served(promotions=promotions)
+    api = configured(promotions=promotions)
     api.stubber.add_client_error("get_recommendations", "ThrottlingException", "Rate exceeded", 400)
     items = body(api.get("/recommendations?user_id=u1&limit=4&promotion=unseen"))
     assert [i["id"] for i in items] == ["i30", "i29", "i28", "i27"]
@@ -139,9 +141,9 @@ def test_the_fallback_answers_without_a_promotion_it_cannot_evaluate_and_logs_it
 
 
 def test_with_campaign_metadata_items_come_from_personalize_not_the_catalog(
-    served: Any, k: SimpleNamespace, openapi: dict[str, Any]
+    configured: Any, k: SimpleNamespace, openapi: dict[str, Any]
 ) -> None:
-    api = served(metadata="true")
+    api = configured(metadata="true")
     api.stubber.add_response(
         "get_recommendations",
         {
@@ -179,9 +181,9 @@ def test_with_campaign_metadata_items_come_from_personalize_not_the_catalog(
 
 
 def test_with_campaign_metadata_the_limit_is_at_most_50_and_ids_only_ask_for_no_columns(
-    served: Any, k: SimpleNamespace
+    configured: Any, k: SimpleNamespace
 ) -> None:
-    api = served(metadata='{"name": "NAME"}')
+    api = configured(metadata='{"name": "NAME"}')
     refused = api.get("/recommendations?user_id=u1&limit=51")
     assert refused.status_code == 400 and body(refused)["error"]["parameter"] == "limit"
     api.stubber.add_response(
@@ -258,3 +260,36 @@ def test_the_deploy_renders_promotions_and_metadata_columns_from_the_config() ->
     assert json.loads(env["METADATA_COLUMNS"]) == config["api"]["metadata_columns"]
     config["campaigns"] = [{**c, "enable_metadata": False} for c in config["campaigns"]]
     assert render_environment(outputs, config)["METADATA_COLUMNS"] == ""
+
+
+def test_the_promoted_email_template_marks_promoted_items_featured(
+    api: Any, served: str, aws: Any, k: SimpleNamespace
+) -> None:
+    from braze.render import TEMPLATE_DIR, render_template
+
+    featured = {
+        "featured-lighting": {"filter": "in-category", "percent": 34, "filter_values": {"CATEGORY": ["x"]}}
+    }
+    base = k.make_settings()
+    settings = k.make_settings(promotions=parse_promotions(json.dumps(featured), base.filters))
+    set_runtime(build_runtime(settings, personalize=api.stubber.client, s3=aws["s3"], ssm=aws["ssm"]))
+    api.stubber.add_response(
+        "get_recommendations",
+        {
+            "itemList": [
+                {"itemId": "i1"},
+                {"itemId": "i2", "promotionName": "featured-lighting"},
+                {"itemId": "i3"},
+            ]
+        },
+    )
+    result = render_template(
+        TEMPLATE_DIR / "promoted_email_block.liquid",
+        user={"user_id": "u1"},
+        api_base=served,
+        api_key=k.API_KEY,
+    )
+    assert not result.aborted
+    assert result.calls[0].endswith("&promotion=featured-lighting")
+    assert result.text.count("<strong>Featured</strong>") == 1
+    assert '<strong>Featured</strong><br><a href="https://shop.example.com/product/i2">' in result.text
