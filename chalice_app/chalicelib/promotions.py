@@ -14,14 +14,32 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.errors import ApiError, SettingsError
-from chalicelib.settings import FilterSpec
+
+if TYPE_CHECKING:
+    from personalize_rules.filter_expression import FilterExpression
 
 __all__ = ["PromotionSpec", "parse_promotions", "promotion_request", "query_promotion"]
 
 FilterLists = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+class FilterSpec(Protocol):
+    """What a promotion needs of a configured filter (chalicelib.settings.FilterSpec, which reads the
+    settings and so cannot be imported here)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def arn(self) -> str: ...
+    @property
+    def expression(self) -> FilterExpression: ...
+    @property
+    def placeholders(self) -> tuple[str, ...]: ...
+    @property
+    def optional_placeholders(self) -> frozenset[str]: ...
 
 
 @dataclass(frozen=True)
