@@ -50,6 +50,10 @@ def load_config(path: Path | None = None, stage: str | None = None) -> dict[str,
     for i, campaign in enumerate(data["campaigns"]):
         if campaign["solution"] not in names:
             raise ConfigError(path, f"campaigns/{i}/solution", f"no solution named {campaign['solution']!r}")
+    filter_names = {f["name"] for f in data["filters"]}
+    for i, promotion in enumerate(data.get("promotions") or []):
+        if promotion["filter"] not in filter_names:
+            raise ConfigError(path, f"promotions/{i}/filter", f"no filter named {promotion['filter']!r}")
     campaign_names = {c["name"] for c in data["campaigns"]}
     for env_name, override in (data.get("overrides") or {}).items():
         for name in (override.get("campaigns") or {}).keys() - campaign_names:

@@ -114,14 +114,13 @@ def render_environment(
 def _promotion_and_metadata_env(
     config: Mapping[str, Any], filters: Mapping[str, Mapping[str, str]]
 ) -> dict[str, str]:
-    """PROMOTIONS (config `promotions:`, each naming a filter with an ARN) and METADATA_COLUMNS (the
-    answer's Items columns, set only when the API's campaign has `enable_metadata: true`)."""
+    """PROMOTIONS (config `promotions:`; like a filter, a promotion whose filter has no Terraform ARN yet
+    is left out) and METADATA_COLUMNS (the answer's Items columns, set only when the API's campaign has
+    `enable_metadata: true`)."""
     promotions: dict[str, dict[str, Any]] = {}
     for spec in config.get("promotions") or []:
         if spec["filter"] not in filters:
-            raise SettingsError(
-                f"promotions.{spec['name']}.filter", f"no Terraform filter ARN for {spec['filter']!r}"
-            )
+            continue
         promotions[spec["name"]] = {
             "filter": spec["filter"],
             "percent": spec["percent_promoted_items"],
