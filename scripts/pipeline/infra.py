@@ -430,9 +430,11 @@ def run(
     raise InfraError("select action", action, "choose plan, apply, destroy or outputs")
 
 
+# `state list` / `state mv` go in as one command string: python-terraform puts options between the command
+# and its args, and `terraform state -no-color list` is a usage error (the UNPROTECT test caught it).
 def _state_addresses(tf: Terraform, where: str, base: Mapping[str, Any]) -> set[str]:
     out = _call(
-        tf, "terraform state list", where, "state", ["list"], {**base, "input": None, "_capture": True}
+        tf, "terraform state list", where, "state list", [], {**base, "input": None, "_capture": True}
     )
     return {line.strip() for line in out.splitlines() if line.strip()}
 
@@ -443,9 +445,9 @@ def _move(tf: Terraform, where: str, base: Mapping[str, Any], moves: Sequence[tu
             tf,
             "terraform state mv",
             where,
-            "state",
-            ["mv", source, target],
-            {**base, "input": None, "no_color": None, "_capture": True},
+            "state mv",
+            [source, target],
+            {**base, "input": None, "_capture": True},
         )
 
 
