@@ -36,6 +36,7 @@ module "currents" {
   bucket_name          = module.platform.bucket_name
   kms_key_arn          = module.platform.kms_key_arn
   partition            = data.aws_partition.current.partition
+  region               = var.region
   account_id           = var.account_id
   currents             = yamldecode(file("${path.root}/../../../config/project.yaml")).currents
   tracking_id          = module.platform.tracking_id

@@ -32,7 +32,7 @@ module "platform" {
   account_id               = var.account_id
   region                   = var.region
   endpoint                 = var.endpoint
-  prevent_destroy          = false # the local stack is thrown away with `make down`
+  prevent_destroy          = var.prevent_destroy # false unless rehearsing an AWS stage's teardown
   force_destroy            = var.force_destroy
   force_destroy_logs       = true # access logs of a throw-away stack
   kms_deletion_window_days = 7

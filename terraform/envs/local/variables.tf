@@ -32,3 +32,9 @@ variable "force_destroy" {
   description = "Let destroy empty the buckets (local buckets hold throw-away data); false to rehearse a destroy that must stop at a bucket holding objects."
   default     = true
 }
+
+variable "prevent_destroy" {
+  type        = bool
+  description = "Put the data bucket and its key under lifecycle prevent_destroy as in AWS (rehearses `make destroy ... UNPROTECT=1`); false: the local stack is thrown away with `make down`."
+  default     = false
+}

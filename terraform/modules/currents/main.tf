@@ -2,12 +2,37 @@
 # pipeline.currents.handler; failures are retried twice by Lambda, then land in a dead-letter queue.
 
 locals {
-  function_name = "${var.name}-currents-bridge"
-  bucket_arn    = "arn:${var.partition}:s3:::${var.bucket_name}"
+  function_name  = "${var.name}-currents-bridge"
+  log_group_name = "/aws/lambda/${local.function_name}"
+  log_group_arn  = "arn:${var.partition}:logs:${var.region}:${var.account_id}:log-group:${local.log_group_name}"
+  bucket_arn     = "arn:${var.partition}:s3:::${var.bucket_name}"
   prefixes = distinct(concat(
     [var.currents.prefix, var.currents.quarantine_prefix, var.currents.state_prefix, var.currents.bulk_prefix],
     var.forget_prefixes,
   ))
+}
+
+locals {
+  logs_key_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "AccountAdministers"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*" # in a key policy "*" means this key
+      },
+      {
+        Sid       = "CloudWatchLogsEncryptsThisLogGroupOnly"
+        Effect    = "Allow"
+        Principal = { Service = "logs.${var.region}.amazonaws.com" }
+        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+        Resource  = "*"
+        Condition = { ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = local.log_group_arn } }
+      },
+    ]
+  }
 }
 
 resource "aws_sqs_queue" "dead_letter" {
@@ -74,10 +99,22 @@ resource "aws_iam_role_policy" "this" {
   })
 }
 
+# The function's log group is encrypted with a key of its own: CloudWatch Logs may use it only for this
+# log group (the encryption context names it), so the data key's policy stays Personalize-only. Key
+# policy as documented in "Encrypt log data in CloudWatch Logs using AWS KMS"
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html): the regional
+# logs service principal, conditioned on kms:EncryptionContext:aws:logs:arn.
+resource "aws_kms_key" "logs" {
+  description             = "Encrypts the ${local.function_name} log group"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.kms_deletion_window_days
+  policy                  = jsonencode(local.logs_key_policy)
+}
+
 resource "aws_cloudwatch_log_group" "this" {
-  #checkov:skip=CKV_AWS_158:The data key's policy admits Personalize, not CloudWatch Logs; the log holds keys and counts, no event payloads.
-  name              = "/aws/lambda/${local.function_name}"
+  name              = local.log_group_name
   retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.logs.arn
 }
 
 resource "aws_lambda_function" "this" {

@@ -19,6 +19,11 @@ variable "partition" {
   default     = "aws"
 }
 
+variable "region" {
+  type        = string
+  description = "AWS region of the function: the log group's ARN and the CloudWatch Logs principal (logs.<region>.amazonaws.com) in its key's policy."
+}
+
 variable "account_id" {
   type        = string
   description = "AWS account of the bucket: S3 may invoke the function only for this account (aws:SourceAccount)."
@@ -104,5 +109,16 @@ variable "log_retention_days" {
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ...)."
+  }
+}
+
+variable "kms_deletion_window_days" {
+  type        = number
+  description = "Waiting period before the log group's key is deleted after destroy."
+  default     = 30
+
+  validation {
+    condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
+    error_message = "kms_deletion_window_days must be between 7 and 30 (the KMS limits)."
   }
 }

@@ -1,10 +1,13 @@
 """`python -m pipeline apply --env local` against the local stack, checked through boto3.
 
-One module-scoped apply (Terraform is slow): the tests read what it built, then a second plan must show
-no changes; then the destroy tests, in order: without CONFIRM nothing changes; with CONFIRM but a bucket
-that holds objects (force_destroy off, as in AWS) the destroy guard stops it before the bucket's policy,
-public-access block, encryption or key are touched; emptied, everything goes. The config is the repo's
-with another `name`, so this never collides with other tests using the same local stack.
+One module-scoped apply (Terraform is slow), with the data bucket and key protected as in an AWS stage
+(`prevent_destroy`): the tests read what it built, then a second plan must show no changes; then the
+destroy tests, in order: without CONFIRM nothing changes; with CONFIRM but without UNPROTECT Terraform
+refuses the protected bucket and key before touching anything; with UNPROTECT but a bucket that holds
+objects (force_destroy off, as in AWS) the destroy guard stops it before the bucket's policy, public-access
+block, encryption or key are touched, and the bucket and key move back under protection; emptied, the
+documented teardown (CONFIRM + UNPROTECT) removes everything and schedules the key's deletion. The config
+is the repo's with another `name`, so this never collides with other tests using the same local stack.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +55,10 @@ def tf_env(
         **aws_env,
         "BP_TF_STATE_DIR": str(work / "state"),
         "TF_VAR_config_file": str(config_file),
-        # As in AWS: Terraform may not empty the buckets, so a destroy must stop at one holding objects.
+        # As in AWS: Terraform may not empty the buckets, so a destroy must stop at one holding objects;
+        # the bucket and key are under prevent_destroy, released only by UNPROTECT.
         "TF_VAR_force_destroy": "false",
+        "TF_VAR_prevent_destroy": "true",
     }
     saved = dict(os.environ)
     os.environ.update(env)  # read_outputs / plan_has_changes run in this process
@@ -311,24 +317,54 @@ def test_destroy_without_confirm_changes_nothing(
     assert _protections(local_stack, bucket, outputs["kms_key_arn"]) == before
 
 
-def test_a_destroy_stopped_by_a_bucket_with_objects_leaves_its_protections_and_key(
+def _storage_addresses(tf_env: dict[str, str]) -> set[str]:
+    """The data bucket's and key's addresses in this test's Terraform state (protected or disposable)."""
+    state = json.loads(Path(tf_env["BP_TF_STATE_DIR"], "terraform.tfstate").read_text(encoding="utf-8"))
+    return {
+        f"{r['type']}.{r['name']}"
+        for r in state["resources"]
+        if r.get("module") == "module.platform.module.storage"
+        and r["type"] in ("aws_s3_bucket", "aws_kms_key")
+        and r["name"] in ("protected", "disposable")
+    }
+
+
+PROTECTED = {"aws_s3_bucket.protected", "aws_kms_key.protected"}
+
+
+def test_a_destroy_without_unprotect_refuses_the_protected_bucket_and_key(
+    local_stack: Any, outputs: dict[str, Any], tf_env: dict[str, str]
+) -> None:
+    bucket = outputs["bucket_name"]
+    assert _storage_addresses(tf_env) == PROTECTED
+    before = _protections(local_stack, bucket, outputs["kms_key_arn"])
+    done = _run_infra("destroy", tf_env, "--confirm", "local")
+    assert done.returncode != 0
+    assert "prevent_destroy" in done.stdout + done.stderr
+    assert _protections(local_stack, bucket, outputs["kms_key_arn"]) == before
+    assert _storage_addresses(tf_env) == PROTECTED
+
+
+def test_an_unprotect_destroy_stopped_by_a_bucket_with_objects_leaves_its_protections_and_key(
     local_stack: Any, outputs: dict[str, Any], tf_env: dict[str, str]
 ) -> None:
     bucket = outputs["bucket_name"]
     before = _protections(local_stack, bucket, outputs["kms_key_arn"])
     assert before["key_state"] == "Enabled"
-    done = _run_infra("destroy", tf_env, "--confirm", "local")
+    done = _run_infra("destroy", tf_env, "--confirm", "local", "--unprotect")
     assert done.returncode != 0, "the destroy must fail while the bucket holds objects"
     assert "destroy guard" in done.stdout + done.stderr
     assert _protections(local_stack, bucket, outputs["kms_key_arn"]) == before
     assert local_stack.client("s3").head_object(Bucket=bucket, Key="imports/interactions/kept.csv")
+    assert _storage_addresses(tf_env) == PROTECTED, "what the failed destroy left is protected again"
 
 
 def test_destroy_leaves_nothing_behind(
     local_stack: Any, outputs: dict[str, Any], tf_env: dict[str, str]
 ) -> None:
-    # Last in this module: everything above reads the applied state. The data bucket is emptied on
-    # purpose first (every version), as the destroy guard asks; the local log bucket is force-destroyed.
+    # Last in this module: everything above reads the applied state. The documented teardown of a
+    # protected stage (terraform/README.md): empty the data bucket (every version), as the destroy guard
+    # asks, then CONFIRM + UNPROTECT; the local log bucket is force-destroyed.
     s3 = local_stack.client("s3")
     listed = s3.list_object_versions(Bucket=outputs["bucket_name"])
     doomed = [
@@ -337,9 +373,17 @@ def test_destroy_leaves_nothing_behind(
     ]
     if doomed:
         s3.delete_objects(Bucket=outputs["bucket_name"], Delete={"Objects": doomed})
-    _infra("destroy", tf_env, "--confirm", "local")
+    _infra("destroy", tf_env, "--confirm", "local", "--unprotect")
     buckets = [b["Name"] for b in local_stack.client("s3").list_buckets()["Buckets"]]
     assert not [b for b in buckets if b.startswith(NAME)]
+    # KMS never deletes a key at once: it is disabled and scheduled after its waiting period (7 days on
+    # the local stack) and can be cancelled until then
+    # (https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html).
+    key = local_stack.client("kms").describe_key(KeyId=outputs["kms_key_arn"])["KeyMetadata"]
+    assert key["KeyState"] == "PendingDeletion"
+    assert key["DeletionDate"] - datetime.now(UTC) > timedelta(days=6)
+    aliases = local_stack.client("kms").list_aliases()["Aliases"]
+    assert not [a for a in aliases if a["AliasName"] == f"alias/{outputs['bucket_name']}"]
     roles = [r["RoleName"] for r in local_stack.client("iam").list_roles()["Roles"]]
     assert not [r for r in roles if r.startswith(NAME)]
     personalize = local_stack.client("personalize")

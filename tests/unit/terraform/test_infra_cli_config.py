@@ -55,6 +55,16 @@ def test_leaves_terraform_defaults_alone_without_a_mirror(
     assert "TF_CLI_CONFIG_FILE" not in infra.terraform_env()
 
 
+def test_terraform_runs_with_a_lazier_go_collector_unless_the_user_set_one(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TF_PROVIDER_MIRROR", "/mirror/providers")
+    monkeypatch.delenv("GOGC", raising=False)
+    assert infra.terraform_env()["GOGC"] == infra.TERRAFORM_GOGC
+    monkeypatch.setenv("GOGC", "150")
+    assert infra.terraform_env()["GOGC"] == "150"
+
+
 def test_local_env_gets_the_endpoint_from_local_stack_port(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("LOCAL_STACK_PORT", "4777")

@@ -18,6 +18,7 @@ variables {
   bucket_name          = "acme-recs-data-123456789012"
   kms_key_arn          = "arn:aws:kms:eu-west-1:123456789012:key/0000"
   account_id           = "123456789012"
+  region               = "eu-west-1"
   tracking_id          = "tid-1"
   event_tracker_arn    = "arn:aws:personalize:eu-west-1:123456789012:event-tracker/web-events"
   dataset_group_arn    = "arn:aws:personalize:eu-west-1:123456789012:dataset-group/acme-recs"
@@ -84,6 +85,27 @@ run "failures_go_to_a_dead_letter_queue_and_one_file_runs_at_a_time" {
   assert {
     condition     = jsondecode(aws_lambda_function.this.environment[0].variables.CURRENTS_CONFIG).prefix == "currents/"
     error_message = "the function reads the config's currents section"
+  }
+}
+
+run "the_log_group_is_encrypted_with_a_key_only_cloudwatch_logs_may_use_for_it" {
+  command = apply
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this.kms_key_id == aws_kms_key.logs.arn && aws_kms_key.logs.enable_key_rotation
+    error_message = "the log group is encrypted with its own rotating key"
+  }
+  assert {
+    condition     = jsondecode(aws_kms_key.logs.policy).Statement[1].Principal.Service == "logs.eu-west-1.amazonaws.com"
+    error_message = "the regional CloudWatch Logs principal uses the key"
+  }
+  assert {
+    condition     = jsondecode(aws_kms_key.logs.policy).Statement[1].Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/acme-recs-currents-bridge"
+    error_message = "CloudWatch Logs may use the key for the function's log group only"
+  }
+  assert {
+    condition     = jsondecode(aws_kms_key.logs.policy).Statement[0].Principal.AWS == "arn:aws:iam::123456789012:root"
+    error_message = "only our account administers the key"
   }
 }
 
