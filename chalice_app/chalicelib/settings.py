@@ -94,6 +94,8 @@ class Settings:
     breaker_failures: int = 5
     breaker_cooldown_seconds: int = 5
     item_url_template: str = ""
+    # An aws-trending-now campaign for /trending; unset, /trending answers popular items (source fallback).
+    trending_campaign_arn: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -146,6 +148,7 @@ class Settings:
             breaker_failures=integer("BREAKER_FAILURES", 5, 1, 1000),
             breaker_cooldown_seconds=integer("BREAKER_COOLDOWN_SECONDS", 5, 1, 25),
             item_url_template=env.get("ITEM_URL_TEMPLATE", ""),
+            trending_campaign_arn=env.get("TRENDING_CAMPAIGN_ARN", "").strip(),
         )
 
 

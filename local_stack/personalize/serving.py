@@ -18,6 +18,7 @@ from local_stack.personalize.core import (
     PENDING,
     BackendCore,
     JobFailure,
+    name_of,
     public_fields,
     summary_fields,
     utc_now,
@@ -33,6 +34,7 @@ from local_stack.personalize.errors import (
 from local_stack.personalize.filtering import CompiledFilter, Interaction, compile_filter
 from local_stack.personalize.s3io import S3AccessError, list_keys, read_object, write_object
 from local_stack.personalize.store import DatasetGroupStore
+from personalize_rules.ranking_influence import RankingInfluenceError, parse_ranking_influence
 
 __all__ = ["ServingOps"]
 
@@ -50,6 +52,16 @@ def _scored_items(
     return items
 
 
+def _check_ranking_influence(version: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+    """campaignConfig.rankingInfluence as Personalize accepts it for the version's recipe."""
+    from local_stack.personalize.recipes import recipe_name_from_arn
+
+    try:
+        parse_ranking_influence(recipe_name_from_arn(version["recipeArn"]), config.get("rankingInfluence"))
+    except RankingInfluenceError as exc:
+        raise InvalidInputException(str(exc)) from exc
+
+
 class ServingOps(BackendCore):
     """Campaigns, filters, event trackers, batch inference, tags, runtime and events."""
 
@@ -59,6 +71,7 @@ class ServingOps(BackendCore):
             version = self._require_active("solution-version", p["solutionVersionArn"])
             arn = self.arn("campaign", p["name"])
             config = dict(p.get("campaignConfig") or {})
+            _check_ranking_influence(version, config)
             config.setdefault("enableMetadataWithRecommendations", False)
             record: dict[str, Any] = {
                 "name": p["name"],
@@ -81,6 +94,7 @@ class ServingOps(BackendCore):
             self._require_active("solution-version", version_arn)
             config = dict(record["campaignConfig"])
             config.update(p.get("campaignConfig") or {})
+            _check_ranking_influence(self.resources["solution-version"][version_arn], config)
             tps = int(p.get("minProvisionedTPS", record["minProvisionedTPS"]))
             now = utc_now()
             update = {
@@ -228,6 +242,11 @@ class ServingOps(BackendCore):
     def op_CreateBatchInferenceJob(self, p: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             version = self._require_active("solution-version", p["solutionVersionArn"])
+            if name_of(version["recipeArn"]) in runtime.NO_BATCH_RECIPES:
+                # "You can't get batch recommendations with the Trending-Now recipe" (its recipe page).
+                raise InvalidInputException(
+                    f"Batch inference is not supported for {name_of(version['recipeArn'])} solution versions."
+                )
             if p.get("filterArn"):
                 self.compiled_filter(p["filterArn"], version["datasetGroupArn"])
             arn = self.arn("batch-inference-job", p["jobName"])
@@ -444,7 +463,9 @@ class ServingOps(BackendCore):
         related = recipe in runtime.RELATED_ITEMS_RECIPES
         if related and not p.get("itemId"):
             raise InvalidInputException(f"itemId is required for {recipe} campaigns.")
-        if not related and not p.get("userId"):
+        # Trending-Now answers the same trending items to everyone: "Only pass a userId in your request if
+        # you apply a filter that requires it" (Trending-Now recipe, Personalize developer guide).
+        if not related and not p.get("userId") and recipe not in runtime.USER_OPTIONAL_RECIPES:
             raise InvalidInputException(f"userId is required for {recipe} campaigns.")
         columns = self._metadata_columns(campaign, p)
         store = self.store_for(version["datasetGroupArn"])
@@ -459,6 +480,9 @@ class ServingOps(BackendCore):
             num_results=n,
             compiled=compiled,
             filter_values=p.get("filterValues") or {},
+            ranking_influence=parse_ranking_influence(
+                recipe, campaign["campaignConfig"].get("rankingInfluence")
+            ),
         )
         return {"itemList": _scored_items(store, pairs, columns), "recommendationId": f"RID-{uuid.uuid4()}"}
 

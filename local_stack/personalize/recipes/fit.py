@@ -60,7 +60,9 @@ def history_length_mask(data: Interactions, low: float, high: float) -> npt.NDAr
 
 
 def _popularity(data: Interactions) -> npt.NDArray[np.float64]:
-    return np.bincount(data.items, minlength=data.n_items).astype(np.float64)
+    """Interactions per item, each weighted by its event type's weight (eventsConfig)."""
+    weights = None if data.weights is None else data.weights.astype(np.float64)
+    return np.bincount(data.items, weights=weights, minlength=data.n_items).astype(np.float64)
 
 
 def _recent_items(data: Interactions, keep: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
@@ -115,7 +117,8 @@ def fit_als(
     recency_on = settings.recency and bool(
         hp.values.get("recency_mask", hp.values.get("apply_recency_bias", True))
     )
-    weights = _recency(data, recency_on) * settings.alpha
+    # eventsConfig weights scale each event's confidence: a heavier event type pulls its items closer.
+    weights = _recency(data, recency_on) * settings.alpha * data.event_weights()
     rows = keep_user[data.users]
     matrix = sp.csr_matrix(
         (weights[rows].astype(np.float32), (data.users[rows], data.items[rows])),
