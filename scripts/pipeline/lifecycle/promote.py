@@ -178,7 +178,10 @@ def run_promote(
     ctx: Context, version: str = "best", *, campaign: str | None = None, force: bool = False
 ) -> list[PromoteResult]:
     """Promote `version` (an ARN, or "best" per campaign) to every configured campaign it belongs to."""
-    results = [_promote_one(ctx, spec, version, force) for spec in _targets(ctx, version, campaign)]
+    targets = _targets(ctx, version, campaign)
+    for spec in targets:  # every config check before the first change
+        ranking_influence_of(ctx, spec)
+    results = [_promote_one(ctx, spec, version, force) for spec in targets]
     for result in results:
         ctx.progress.say(
             f"campaign {result.campaign}: {result.action}, serving {result.solution_version_arn}"

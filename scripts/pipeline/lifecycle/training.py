@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from personalize_rules.auto_training import DEFAULT_SCHEDULE, AutoTrainingError, check_scheduling_expression
 from personalize_rules.events_config import EventsConfigError, parse_events_config
 from personalize_rules.metric_names import METRIC_NAMES
 from personalize_rules.recipe_specs import RECIPE_HYPERPARAMETERS, RecipeError, resolve_hyperparameters
@@ -34,7 +35,6 @@ __all__ = [
 ]
 
 TRAINING_MODES = ("FULL", "UPDATE")
-DEFAULT_SCHEDULE = "rate(7 days)"
 
 
 @dataclass
@@ -94,6 +94,12 @@ def check_solution_config(solution: Mapping[str, Any]) -> None:
     except EventsConfigError as exc:
         raise ConfigCheckError(
             f"solutions/{name}/events_config", exc.why, "fix config/project.yaml"
+        ) from None
+    try:
+        check_scheduling_expression(solution.get("scheduling_expression", DEFAULT_SCHEDULE))
+    except AutoTrainingError as exc:
+        raise ConfigCheckError(
+            f"solutions/{name}/scheduling_expression", exc.why, "fix config/project.yaml"
         ) from None
     hpo = solution.get("hpo") or {}
     if hpo and not solution.get("perform_hpo", False):
