@@ -34,6 +34,7 @@ from local_stack.personalize.errors import (
 from local_stack.personalize.filtering import CompiledFilter, Interaction, compile_filter
 from local_stack.personalize.s3io import S3AccessError, list_keys, read_object, write_object
 from local_stack.personalize.store import DatasetGroupStore
+from local_stack.personalize.trending import current_trends
 from personalize_rules.ranking_influence import RankingInfluenceError, parse_ranking_influence
 
 __all__ = ["ServingOps"]
@@ -469,6 +470,10 @@ class ServingOps(BackendCore):
             raise InvalidInputException(f"userId is required for {recipe} campaigns.")
         columns = self._metadata_columns(campaign, p)
         store = self.store_for(version["datasetGroupArn"])
+        fresh = current_trends(model, store, version)
+        if fresh is not model:
+            with self._lock:
+                self.models[version["solutionVersionArn"]] = model = fresh
         compiled = (
             self.compiled_filter(p["filterArn"], version["datasetGroupArn"]) if p.get("filterArn") else None
         )

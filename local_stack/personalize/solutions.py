@@ -278,10 +278,11 @@ class SolutionOps(BackendCore):
         return {"solutionVersionArn": arn}
 
     def _train(self, record: dict[str, Any], recipe: str, tuned: dict[str, str] | None) -> None:
-        from local_stack.personalize.recipes import RecipeError, train
+        from local_stack.personalize.recipes import RecipeError, TrendingModel, train
 
         started = time.monotonic()
         store = self.store_for(record["datasetGroupArn"])
+        data_key = store.interactions_key()  # before reading: later events make trending refresh
         try:
             data = store.training_data()
         except StoreError as exc:
@@ -319,6 +320,8 @@ class SolutionOps(BackendCore):
             )
         except RecipeError as exc:
             raise JobFailure(str(exc)) from exc
+        if isinstance(model, TrendingModel):
+            model.data_key = data_key
         with self._lock:
             self.models[record["solutionVersionArn"]] = model
             record["_tuned"] = dict(model.tuned_hyperparameters)

@@ -3,6 +3,7 @@ against the emulator, every response checked against botocore's output shapes.""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from typing import Any
 
@@ -230,6 +231,22 @@ def test_trending_now_answers_the_items_that_surged_first_without_a_user(
     campaign = _campaign(p, h, version)
     assert sorted(_top(rt, campaign, user=None, n=3)) == ["t0", "t1", "t2"]
     assert sorted(_top(rt, campaign, user="u1", n=3)) == ["t0", "t1", "t2"]  # the same for everyone
+
+    # New interactions count without a new solution version: a burst of events on i5 makes it trend.
+    tracker = p.create_event_tracker(name=h.unique("tracker"), datasetGroupArn=trend_group)
+    h.wait_for(lambda: p.describe_event_tracker(eventTrackerArn=tracker["eventTrackerArn"])["eventTracker"])
+    now = dt.datetime.now(dt.UTC)
+    for user in ("u1", "u2", "u3"):
+        clients["personalize-events"].put_events(
+            trackingId=tracker["trackingId"],
+            userId=user,
+            sessionId=f"s-{user}",
+            eventList=[
+                {"eventType": "View", "itemId": "i5", "sentAt": now - dt.timedelta(minutes=k)}
+                for k in range(5)
+            ],
+        )
+    assert _top(rt, campaign, user=None, n=1) == ["i5"]
     _refused(
         lambda: p.create_batch_inference_job(
             jobName=h.unique("batch"),
