@@ -24,6 +24,11 @@ def rankings() -> Response:
     return handlers.rankings(app.current_request)
 
 
+@app.route("/trending", methods=["GET"])
+def trending() -> Response:
+    return handlers.trending(app.current_request)
+
+
 @app.route("/health", methods=["GET"])
 def health() -> Response:
     return handlers.health(app.current_request)

@@ -13,6 +13,7 @@ from personalize_rules.errors import RulesError
 
 __all__ = [
     "LEGACY_NAMES",
+    "MAX_CATALOG_ITEMS",
     "RECIPE_HYPERPARAMETERS",
     "RECIPE_NAMES",
     "HyperParameterSpec",
@@ -149,6 +150,13 @@ RECIPE_HYPERPARAMETERS: dict[str, dict[str, HyperParameterSpec]] = {
     "aws-trending-now": _TRENDING,
 }
 RECIPE_NAMES: tuple[str, ...] = tuple(RECIPE_HYPERPARAMETERS)
+
+# "It can consider up to 5 million items" (User-Personalization-v2 and Personalized-Ranking-v2 recipe
+# pages of the Personalize developer guide): the items a v2 solution version trains on, at most.
+MAX_CATALOG_ITEMS: dict[str, int] = {
+    "aws-user-personalization-v2": 5_000_000,
+    "aws-personalized-ranking-v2": 5_000_000,
+}
 
 _ARN_PREFIX = "arn:aws:personalize:::recipe/"
 LEGACY_NAMES: dict[str, str] = {

@@ -68,6 +68,21 @@ class PersonalizeBackend:
         response = self._call("GetRecommendations", "get_recommendations", params, deadline)
         return _answer("GetRecommendations", response, "itemList")
 
+    def trending(
+        self,
+        campaign_arn: str,
+        num_results: int,
+        deadline: Deadline,
+        filter_arn: str | None = None,
+        filter_values: Mapping[str, str] | None = None,
+    ) -> BackendAnswer:
+        """GetRecommendations on an aws-trending-now campaign: no userId, the same trending items for all
+        ("Only pass a userId ... if you apply a filter that requires it", Trending-Now recipe page)."""
+        params: dict[str, Any] = {"campaignArn": campaign_arn, "numResults": num_results}
+        _add_filter(params, filter_arn, filter_values)
+        response = self._call("GetRecommendations", "get_recommendations", params, deadline)
+        return _answer("GetRecommendations", response, "itemList")
+
     def ranking(
         self,
         campaign_arn: str,

@@ -19,11 +19,17 @@ from chalicelib.deadline import Deadline
 from chalicelib.errors import ApiError, SettingsError
 from chalicelib.logs import Metrics, log_event
 from chalicelib.metric_names import DEADLINE_MISS, DIMENSION_ROUTE, FALLBACK, LATENCY, SERVER_ERROR
-from chalicelib.queries import parse_rankings, parse_recommendations, parse_related_items, single_values
+from chalicelib.queries import (
+    parse_rankings,
+    parse_recommendations,
+    parse_related_items,
+    parse_trending,
+    single_values,
+)
 from chalicelib.runtime import Runtime, get_runtime
 from chalicelib.service import Result
 
-__all__ = ["health", "rankings", "recommendations", "related_items"]
+__all__ = ["health", "rankings", "recommendations", "related_items", "trending"]
 
 Q = TypeVar("Q")
 _JSON = "application/json"
@@ -187,6 +193,16 @@ def rankings(request: Any) -> Response:
         parse_rankings,
         lambda rt, q, d: rt.service.rankings(q, d),
         lambda q: ("user_id", q.user_id),
+    )
+
+
+def trending(request: Any) -> Response:
+    return _respond(
+        request,
+        "/trending",
+        parse_trending,
+        lambda rt, q, d: rt.service.trending(q, d),
+        lambda q: ("list", "trending"),
     )
 
 

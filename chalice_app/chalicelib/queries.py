@@ -17,9 +17,11 @@ __all__ = [
     "RankingsQuery",
     "RecommendationsQuery",
     "RelatedItemsQuery",
+    "TrendingQuery",
     "parse_rankings",
     "parse_recommendations",
     "parse_related_items",
+    "parse_trending",
     "single_values",
 ]
 
@@ -59,6 +61,18 @@ class RelatedItemsQuery:
 class RankingsQuery:
     user_id: str
     item_ids: tuple[str, ...]
+    filter_name: str | None
+    filter_values: FilterValues = field(default=())
+    filter_lists: FilterLists = field(default=(), compare=False)
+    metadata: bool = True
+    envelope: bool = False
+
+
+@dataclass(frozen=True)
+class TrendingQuery:
+    """/trending: the same list for everyone, so no user id (and no filter that needs one)."""
+
+    limit: int
     filter_name: str | None
     filter_values: FilterValues = field(default=())
     filter_lists: FilterLists = field(default=(), compare=False)
@@ -203,3 +217,12 @@ def parse_rankings(params: Mapping[str, str], settings: Settings) -> RankingsQue
         raise _bad("item_ids", f"item ids are at most {MAX_ID_LENGTH} characters")
     filter_name, values, lists = _filter(params, settings, None)
     return RankingsQuery(user_id, item_ids, filter_name, values, lists, metadata, envelope)
+
+
+def parse_trending(params: Mapping[str, str], settings: Settings) -> TrendingQuery:
+    metadata = _boolean(params, "metadata", True)
+    envelope = _boolean(params, "envelope", False)
+    limit = _limit(params, settings.default_limit, metadata)
+    # No default filter: the default excludes what the user saw, and /trending has no user.
+    filter_name, values, lists = _filter(params, settings, None)
+    return TrendingQuery(limit, filter_name, values, lists, metadata, envelope)

@@ -32,6 +32,7 @@ from chalicelib.queries import (
     RankingsQuery,
     RecommendationsQuery,
     RelatedItemsQuery,
+    TrendingQuery,
 )
 from chalicelib.settings import FilterSpec, Settings
 
@@ -179,8 +180,27 @@ class RecommendationService:
         fallback = _Fallback(spec, query.filter_lists, candidates=query.item_ids)
         return self._serve("/rankings", key, fetch, len(query.item_ids), query.metadata, fallback, deadline)
 
+    def trending(self, query: TrendingQuery, deadline: Deadline) -> Result:
+        """An aws-trending-now campaign's items; its fallback is the popular items (same filter rules)."""
+        key = ("trending", query.limit, query.filter_name, query.filter_values, query.metadata)
+        spec = self.settings.filters.get(query.filter_name) if query.filter_name else None
+        campaign = self.settings.trending_campaign_arn
+
+        def fetch() -> BackendAnswer:
+            if not campaign:
+                raise BackendError("GetRecommendations", "not_configured", "TRENDING_CAMPAIGN_ARN is empty")
+            size = _overfetch(query.limit) if query.metadata else query.limit
+            return self._backend.trending(
+                campaign, size, deadline, spec.arn if spec else None, dict(query.filter_values)
+            )
+
+        fallback = _Fallback(spec, query.filter_lists)
+        return self._serve("/trending", key, fetch, query.limit, query.metadata, fallback, deadline)
+
     def fallback(
-        self, query: RecommendationsQuery | RelatedItemsQuery | RankingsQuery, deadline: Deadline
+        self,
+        query: RecommendationsQuery | RelatedItemsQuery | RankingsQuery | TrendingQuery,
+        deadline: Deadline,
     ) -> list[dict[str, Any]]:
         """What the route falls back to for this query (used when something unexpected broke the normal
         path): the same filter-honouring choice as after a Personalize fault."""

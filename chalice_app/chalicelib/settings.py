@@ -98,6 +98,8 @@ class Settings:
     # Promotions and Personalize-side item metadata (chalicelib.promotions, chalicelib.item_metadata).
     promotions: Mapping[str, PromotionSpec] = field(default_factory=dict)
     metadata_columns: Mapping[str, str] = field(default_factory=dict)  # empty: decorate from the catalog
+    # An aws-trending-now campaign for /trending; unset, /trending answers popular items (source fallback).
+    trending_campaign_arn: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -152,6 +154,7 @@ class Settings:
             item_url_template=env.get("ITEM_URL_TEMPLATE", ""),
             promotions=_promotions(env, filters),
             metadata_columns=_metadata_columns(env),
+            trending_campaign_arn=env.get("TRENDING_CAMPAIGN_ARN", "").strip(),
         )
 
 

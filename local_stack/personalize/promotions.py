@@ -92,6 +92,7 @@ def promoted_list(
     compiled: CompiledFilter | None,
     filter_values: Mapping[str, str],
     promotion: Promotion,
+    ranking_influence: Mapping[str, float] | None = None,
     rng: random.Random | None = None,
 ) -> list[RankedItem]:
     """`num_results` items: the promotion's share from its filter, the rest from the request filter."""
@@ -105,6 +106,7 @@ def promoted_list(
             num_results=want,
             compiled=promotion.compiled,
             filter_values=promotion.filter_values,
+            ranking_influence=ranking_influence,
         )
         if want
         else []
@@ -118,6 +120,7 @@ def promoted_list(
         num_results=num_results,  # enough even if every promoted item is among them
         compiled=compiled,
         filter_values=filter_values,
+        ranking_influence=ranking_influence,
     )
     rest = [pair for pair in others if pair[0] not in taken][: num_results - len(promoted)]
     total = len(promoted) + len(rest)

@@ -12,12 +12,15 @@ from local_stack.personalize.filtering import (
     FilterContextError,
     FilterValuesError,
 )
+from local_stack.personalize.ranking_influence import influenced
 from local_stack.personalize.recipes import TrainedModel
 from local_stack.personalize.store import DatasetGroupStore
 
 __all__ = [
+    "NO_BATCH_RECIPES",
     "RANKING_RECIPES",
     "RELATED_ITEMS_RECIPES",
+    "USER_OPTIONAL_RECIPES",
     "filter_context",
     "metadata_for",
     "rank_items",
@@ -26,6 +29,9 @@ __all__ = [
 
 RELATED_ITEMS_RECIPES = frozenset({"aws-sims", "aws-similar-items", "aws-semantic-similarity"})
 RANKING_RECIPES = frozenset({"aws-personalized-ranking", "aws-personalized-ranking-v2"})
+# GetRecommendations without a userId, and no batch inference (Trending-Now recipe page).
+USER_OPTIONAL_RECIPES = frozenset({"aws-trending-now"})
+NO_BATCH_RECIPES = frozenset({"aws-trending-now"})
 
 
 def filter_context(store: DatasetGroupStore, user_id: str | None, item_id: str | None) -> FilterContext:
@@ -59,14 +65,21 @@ def recommend(
     num_results: int,
     compiled: CompiledFilter | None,
     filter_values: Mapping[str, str],
+    ranking_influence: Mapping[str, float] | None = None,
 ) -> list[tuple[str, float]]:
-    """Top `num_results` (item, score) for a user or an item, after the filter."""
+    """Top `num_results` (item, score) for a user or an item, after the filter; a campaign's
+    rankingInfluence re-orders the model's candidates (see ranking_influence.py)."""
     history = [e.item_id for e in store.events.get(user_id, ())] if user_id else []
 
-    def top(n: int) -> list[tuple[str, float]]:
+    def model_top(n: int) -> list[tuple[str, float]]:
         if item_id is not None:
             return model.related_items(item_id, n)
         return model.recommend_for_user(user_id or "", n, history)
+
+    def top(n: int) -> list[tuple[str, float]]:
+        if not ranking_influence:
+            return model_top(n)
+        return influenced(model, model_top, n, ranking_influence, store.item_row)
 
     if compiled is None:
         return top(num_results)

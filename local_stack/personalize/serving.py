@@ -18,6 +18,7 @@ from local_stack.personalize.core import (
     PENDING,
     BackendCore,
     JobFailure,
+    name_of,
     public_fields,
     summary_fields,
     utc_now,
@@ -34,6 +35,8 @@ from local_stack.personalize.filtering import CompiledFilter, Interaction, compi
 from local_stack.personalize.promotions import promoted_list, resolve_promotion
 from local_stack.personalize.s3io import S3AccessError, list_keys, read_object, write_object
 from local_stack.personalize.store import DatasetGroupStore
+from local_stack.personalize.trending import current_trends
+from personalize_rules.ranking_influence import RankingInfluenceError, parse_ranking_influence
 
 __all__ = ["ServingOps"]
 
@@ -51,6 +54,16 @@ def _scored_items(
     return items
 
 
+def _check_ranking_influence(version: Mapping[str, Any], config: Mapping[str, Any]) -> None:
+    """campaignConfig.rankingInfluence as Personalize accepts it for the version's recipe."""
+    from local_stack.personalize.recipes import recipe_name_from_arn
+
+    try:
+        parse_ranking_influence(recipe_name_from_arn(version["recipeArn"]), config.get("rankingInfluence"))
+    except RankingInfluenceError as exc:
+        raise InvalidInputException(str(exc)) from exc
+
+
 class ServingOps(BackendCore):
     """Campaigns, filters, event trackers, batch inference, tags, runtime and events."""
 
@@ -60,6 +73,7 @@ class ServingOps(BackendCore):
             version = self._require_active("solution-version", p["solutionVersionArn"])
             arn = self.arn("campaign", p["name"])
             config = dict(p.get("campaignConfig") or {})
+            _check_ranking_influence(version, config)
             config.setdefault("enableMetadataWithRecommendations", False)
             record: dict[str, Any] = {
                 "name": p["name"],
@@ -82,6 +96,7 @@ class ServingOps(BackendCore):
             self._require_active("solution-version", version_arn)
             config = dict(record["campaignConfig"])
             config.update(p.get("campaignConfig") or {})
+            _check_ranking_influence(self.resources["solution-version"][version_arn], config)
             tps = int(p.get("minProvisionedTPS", record["minProvisionedTPS"]))
             now = utc_now()
             update = {
@@ -229,6 +244,11 @@ class ServingOps(BackendCore):
     def op_CreateBatchInferenceJob(self, p: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             version = self._require_active("solution-version", p["solutionVersionArn"])
+            if name_of(version["recipeArn"]) in runtime.NO_BATCH_RECIPES:
+                # "You can't get batch recommendations with the Trending-Now recipe" (its recipe page).
+                raise InvalidInputException(
+                    f"Batch inference is not supported for {name_of(version['recipeArn'])} solution versions."
+                )
             if p.get("filterArn"):
                 self.compiled_filter(p["filterArn"], version["datasetGroupArn"])
             arn = self.arn("batch-inference-job", p["jobName"])
@@ -464,12 +484,19 @@ class ServingOps(BackendCore):
         related = recipe in runtime.RELATED_ITEMS_RECIPES
         if related and not p.get("itemId"):
             raise InvalidInputException(f"itemId is required for {recipe} campaigns.")
-        if not related and not p.get("userId"):
+        # Trending-Now answers the same trending items to everyone: "Only pass a userId in your request if
+        # you apply a filter that requires it" (Trending-Now recipe, Personalize developer guide).
+        if not related and not p.get("userId") and recipe not in runtime.USER_OPTIONAL_RECIPES:
             raise InvalidInputException(f"userId is required for {recipe} campaigns.")
         columns = self._metadata_columns(campaign, p, ("numResults", n))
         group_arn = version["datasetGroupArn"]
         store = self.store_for(group_arn)
+        fresh = current_trends(model, store, version)
+        if fresh is not model:
+            with self._lock:
+                self.models[version["solutionVersionArn"]] = model = fresh
         compiled = self.compiled_filter(p["filterArn"], group_arn) if p.get("filterArn") else None
+        influence = parse_ranking_influence(recipe, campaign["campaignConfig"].get("rankingInfluence"))
         promotion = resolve_promotion(
             p.get("promotions"), recipe, lambda arn: self.compiled_filter(arn, group_arn)
         )
@@ -482,6 +509,7 @@ class ServingOps(BackendCore):
                 num_results=n,
                 compiled=compiled,
                 filter_values=p.get("filterValues") or {},
+                ranking_influence=influence,
             )
             return {
                 "itemList": _scored_items(store, pairs, columns),
@@ -496,6 +524,7 @@ class ServingOps(BackendCore):
             compiled=compiled,
             filter_values=p.get("filterValues") or {},
             promotion=promotion,
+            ranking_influence=influence,
         )
         items = _scored_items(store, [(item, score) for item, score, _ in ranked], columns)
         for entry, (_, _, name) in zip(items, ranked, strict=True):

@@ -28,7 +28,10 @@ from local_stack.personalize.errors import (
     ResourceNotFoundException,
 )
 from local_stack.personalize.store import StoreError
+from personalize_rules.auto_training import AutoTrainingError, check_scheduling_expression
+from personalize_rules.events_config import EventsConfigError, parse_events_config
 from personalize_rules.metric_names import SELECTED_CANDIDATE_KEY, SELECTED_SCORE_KEY
+from personalize_rules.recipe_specs import MAX_CATALOG_ITEMS
 
 __all__ = ["SolutionOps"]
 
@@ -42,6 +45,18 @@ _VERSION_SUMMARY_FIELDS = (
     "lastUpdatedDateTime",
     "failureReason",
 )
+
+
+def _check_solution_config(recipe: str, config: dict[str, Any]) -> None:
+    """What CreateSolution's solutionConfig and UpdateSolution's solutionUpdateConfig may hold for this
+    recipe: an eventsConfig only on the v2 recipes, within its limits; a rate(1..30 days) schedule."""
+    try:
+        parse_events_config(recipe, config.get("eventsConfig"))
+        schedule = (config.get("autoTrainingConfig") or {}).get("schedulingExpression")
+        if schedule is not None:
+            check_scheduling_expression(schedule)
+    except (EventsConfigError, AutoTrainingError) as exc:
+        raise InvalidInputException(str(exc)) from exc
 
 
 class SolutionOps(BackendCore):
@@ -102,9 +117,10 @@ class SolutionOps(BackendCore):
             if not recipe_arn:
                 raise InvalidInputException("recipeArn is required when performAutoML is false.")
             try:
-                recipe_name_from_arn(recipe_arn)
+                recipe = recipe_name_from_arn(recipe_arn)
             except RecipeError as exc:
                 raise InvalidInputException(str(exc)) from exc
+            _check_solution_config(recipe, p.get("solutionConfig") or {})
             arn = self.arn("solution", p["name"])
             record: dict[str, Any] = {
                 "name": p["name"],
@@ -129,8 +145,20 @@ class SolutionOps(BackendCore):
         return {"solutionArn": arn}
 
     def op_UpdateSolution(self, p: dict[str, Any]) -> dict[str, Any]:
+        # UpdateSolution (Personalize API reference): changes auto-training, incremental updates and the
+        # events configuration of an ACTIVE solution. The change is asynchronous: DescribeSolution's
+        # latestSolutionUpdate goes CREATE PENDING > CREATE IN_PROGRESS > ACTIVE (or CREATE FAILED), and
+        # the solution's own fields change once it is ACTIVE. One update at a time.
+        from local_stack.personalize.recipes import recipe_name_from_arn
+
         with self._lock:
             record = self._require_active("solution", p["solutionArn"])
+            running = record.get("latestSolutionUpdate") or {}
+            if running.get("status") in (PENDING, IN_PROGRESS):
+                raise ResourceInUseException(f"Solution {p['solutionArn']} has an update in progress.")
+            _check_solution_config(
+                recipe_name_from_arn(record["recipeArn"]), p.get("solutionUpdateConfig") or {}
+            )
             update: dict[str, Any] = {"creationDateTime": utc_now(), "lastUpdatedDateTime": utc_now()}
             if "performAutoTraining" in p:
                 update["performAutoTraining"] = p["performAutoTraining"]
@@ -146,9 +174,9 @@ class SolutionOps(BackendCore):
                     record["performAutoTraining"] = p["performAutoTraining"]
                 if "performIncrementalUpdate" in p:
                     record["performIncrementalUpdate"] = p["performIncrementalUpdate"]
-                for key in ("autoTrainingConfig", "eventsConfig"):
-                    if key in config:
-                        record["solutionConfig"][key] = config[key]
+                # A new dict: versions trained before keep the config they were trained with.
+                changed = {k: config[k] for k in ("autoTrainingConfig", "eventsConfig") if k in config}
+                record["solutionConfig"] = {**record["solutionConfig"], **changed}
 
             self._run_async(update, on_active=apply)
         return {"solutionArn": p["solutionArn"]}
@@ -232,7 +260,7 @@ class SolutionOps(BackendCore):
                 "performAutoML": False,
                 "recipeArn": solution["recipeArn"],
                 "datasetGroupArn": solution["datasetGroupArn"],
-                "solutionConfig": solution["solutionConfig"],
+                "solutionConfig": dict(solution["solutionConfig"]),
                 "trainingMode": mode,
                 "trainingType": "MANUAL",
             }
@@ -250,10 +278,11 @@ class SolutionOps(BackendCore):
         return {"solutionVersionArn": arn}
 
     def _train(self, record: dict[str, Any], recipe: str, tuned: dict[str, str] | None) -> None:
-        from local_stack.personalize.recipes import RecipeError, train
+        from local_stack.personalize.recipes import RecipeError, TrendingModel, train
 
         started = time.monotonic()
         store = self.store_for(record["datasetGroupArn"])
+        data_key = store.interactions_key()  # before reading: later events make trending refresh
         try:
             data = store.training_data()
         except StoreError as exc:
@@ -273,6 +302,11 @@ class SolutionOps(BackendCore):
             # UPDATE keeps the hyperparameters the FULL version chose and does not search again.
             hyperparameters.update(tuned)
             perform_hpo = False
+        limit = MAX_CATALOG_ITEMS.get(recipe)
+        if limit is not None and data.items is not None and data.items.num_rows > limit:
+            raise JobFailure(
+                f"{recipe} trains on at most {limit} items; the Items dataset has {data.items.num_rows}."
+            )
         try:
             model = train(
                 recipe,
@@ -280,11 +314,14 @@ class SolutionOps(BackendCore):
                 hyperparameters=hyperparameters,
                 event_type=record.get("eventType"),
                 event_value_threshold=config.get("eventValueThreshold"),
+                events=parse_events_config(recipe, config.get("eventsConfig")),
                 perform_hpo=perform_hpo,
                 hpo_config=config.get("hpoConfig"),
             )
         except RecipeError as exc:
             raise JobFailure(str(exc)) from exc
+        if isinstance(model, TrendingModel):
+            model.data_key = data_key
         with self._lock:
             self.models[record["solutionVersionArn"]] = model
             record["_tuned"] = dict(model.tuned_hyperparameters)

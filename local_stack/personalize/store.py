@@ -140,6 +140,11 @@ class DatasetGroupStore:
             self.events.setdefault(user_id, []).extend(events)
             self.event_rows.extend(rows)
 
+    def interactions_key(self) -> tuple[int, int, int]:
+        """Changes whenever interactions are imported or streamed (what Trending-Now refreshes on)."""
+        table = self.interactions
+        return (id(table), 0 if table is None else table.num_rows, len(self.event_rows))
+
     def put_rows(self, dataset_type: str, rows: Sequence[dict[str, Any]]) -> None:
         with self._lock:
             target = self.users if dataset_type == "users" else self.items

@@ -60,7 +60,9 @@ def history_length_mask(data: Interactions, low: float, high: float) -> npt.NDAr
 
 
 def _popularity(data: Interactions) -> npt.NDArray[np.float64]:
-    return np.bincount(data.items, minlength=data.n_items).astype(np.float64)
+    """Interactions per item, each weighted by its event type's weight (eventsConfig)."""
+    weights = None if data.weights is None else data.weights.astype(np.float64)
+    return np.bincount(data.items, weights=weights, minlength=data.n_items).astype(np.float64)
 
 
 def _recent_items(data: Interactions, keep: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]:
@@ -115,7 +117,8 @@ def fit_als(
     recency_on = settings.recency and bool(
         hp.values.get("recency_mask", hp.values.get("apply_recency_bias", True))
     )
-    weights = _recency(data, recency_on) * settings.alpha
+    # eventsConfig weights scale each event's confidence: a heavier event type pulls its items closer.
+    weights = _recency(data, recency_on) * settings.alpha * data.event_weights()
     rows = keep_user[data.users]
     matrix = sp.csr_matrix(
         (weights[rows].astype(np.float32), (data.users[rows], data.items[rows])),
@@ -180,7 +183,17 @@ def fit_neighbors(
     history_length: int,
     decay: float,
 ) -> NeighborModel:
-    """A NeighborModel over `neighbors`; each user keeps their `history_length` newest items."""
+    """A NeighborModel over `neighbors`; each user keeps their `history_length` newest items.
+
+    With eventsConfig weights, each item's column is scaled by the mean weight of its events: an item
+    mostly met through a light event type (a view) ranks below one met through a heavy one (a purchase),
+    as "event types with a higher weight ... make the model more likely to recommend items interacted with
+    through that event type" (Optimizing a solution with events configuration, Personalize guide)."""
+    if data.weights is not None:
+        counts = np.bincount(data.items, minlength=data.n_items).astype(np.float64)
+        mass = np.bincount(data.items, weights=data.weights.astype(np.float64), minlength=data.n_items)
+        mean = np.divide(mass, counts, out=np.zeros_like(mass), where=counts > 0)
+        neighbors = sp.csr_matrix(neighbors @ sp.diags(mean.astype(np.float32)), dtype=np.float32)
     indptr, recent = _recent_items(data, history_length)
     has_rows = np.bincount(data.users, minlength=data.n_users) > 0
     model = NeighborModel(

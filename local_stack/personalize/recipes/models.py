@@ -136,6 +136,8 @@ class TrendingModel(TrainedModel):
     ) -> None:
         super().__init__(recipe, item_ids, popularity)
         self.trend_score = trend_score.astype(np.float64)
+        # The dataset group's interactions key when the trends were computed (see personalize/trending.py).
+        self.data_key: tuple[int, int, int] | None = None
         # Growing items first (by growth), then everything else by popularity.
         self.trend_order = np.lexsort((-self.popularity, -np.where(trend_score > 0, trend_score, 0.0)))
 

@@ -34,18 +34,32 @@ MAX_USER_EVENTS = 500  # newest events per user counted in co-occurrence (bounds
 
 
 def user_item_binary(data: Interactions, rows: npt.NDArray[np.bool_] | None = None) -> sp.csr_matrix:
-    """1 where the user interacted with the item (within `rows`, and the user's newest MAX_USER_EVENTS)."""
+    """1 where the user interacted with the item (within `rows`, and the user's newest MAX_USER_EVENTS).
+
+    With eventsConfig weights, the entry is the heaviest weight among the user's events on the item."""
     bounds = data.user_bounds()
     from_newest = bounds[data.users + 1] - 1 - np.arange(len(data))
     keep = from_newest < MAX_USER_EVENTS
     if rows is not None:
         keep &= rows
+    users, items = data.users[keep], data.items[keep]
+    if data.weights is None:
+        matrix = sp.csr_matrix(
+            (np.ones(users.size, dtype=np.float32), (users, items)), shape=(data.n_users, data.n_items)
+        )
+        matrix.sum_duplicates()
+        matrix.data[:] = 1.0
+        return matrix
+    weights = data.weights[keep]
+    # Heaviest first within each (user, item): the first of each pair is its maximum.
+    order = np.lexsort((-weights, items, users))
+    users, items, weights = users[order], items[order], weights[order]
+    first = np.ones(users.size, dtype=bool)
+    first[1:] = (users[1:] != users[:-1]) | (items[1:] != items[:-1])
     matrix = sp.csr_matrix(
-        (np.ones(int(keep.sum()), dtype=np.float32), (data.users[keep], data.items[keep])),
-        shape=(data.n_users, data.n_items),
+        (weights[first].astype(np.float32), (users[first], items[first])), shape=(data.n_users, data.n_items)
     )
-    matrix.sum_duplicates()
-    matrix.data[:] = 1.0
+    matrix.eliminate_zeros()
     return matrix
 
 
@@ -148,7 +162,9 @@ def transition_scores(data: Interactions, *, window: int = 3, k: int = 100) -> s
         differ = first != then
         rows.append(first[differ])
         cols.append(then[differ])
-        vals.append(np.full(int(differ.sum()), 1.0 / gap, dtype=np.float32))
+        # eventsConfig: a transition counts as much as the event it leads to weighs.
+        target = data.event_weights()[gap:][same_user][differ]
+        vals.append((target / gap).astype(np.float32))
     counts = sp.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
         shape=(data.n_items, data.n_items),

@@ -17,6 +17,7 @@ from local_stack.personalize.recipes.data import TrainingData, encode_interactio
 from local_stack.personalize.recipes.hpo import plan_search
 from local_stack.personalize.recipes.models import TrainedModel
 from local_stack.personalize.recipes.selection import select_candidate, validation_split
+from personalize_rules.events_config import EventParameter
 from personalize_rules.recipe_specs import RecipeError, recipe_name_from_arn, resolve_hyperparameters
 
 __all__ = ["evaluate", "train"]
@@ -29,6 +30,7 @@ def train(
     hyperparameters: Mapping[str, str] | None = None,
     event_type: str | None = None,
     event_value_threshold: str | None = None,
+    events: Sequence[EventParameter] = (),
     perform_hpo: bool = False,
     hpo_config: Mapping[str, Any] | None = None,
     seed: int = 42,
@@ -36,12 +38,13 @@ def train(
 ) -> TrainedModel:
     """Train a solution version of `recipe_name` (name or recipe ARN) on `data`.
 
+    `events` is the solution's eventsConfig (parsed): event types, their weights and thresholds.
     `candidates` limits selection to these candidate names (tests and benchmarks use it to pin a model).
     """
     recipe = recipe_name_from_arn(recipe_name)
     hp = resolve_hyperparameters(recipe, hyperparameters)
     encoded = encode_interactions(
-        data.interactions, event_type=event_type, event_value_threshold=event_value_threshold
+        data.interactions, event_type=event_type, event_value_threshold=event_value_threshold, events=events
     )
     split = offline.split_for_evaluation(encoded, seed)
     n_catalog = offline.catalog_size(data)

@@ -103,6 +103,9 @@ def render_environment(
         "BREAKER_FAILURES": str(api.get("breaker_failures", 5)),
         "BREAKER_COOLDOWN_SECONDS": str(api.get("breaker_cooldown_seconds", 5)),
         "ITEM_URL_TEMPLATE": str(api.get("item_url_template", "")),
+        "TRENDING_CAMPAIGN_ARN": (
+            campaign_arn(tf_outputs, api["trending_campaign"]) if api.get("trending_campaign") else ""
+        ),
     }
     env.update(_promotion_and_metadata_env(config, filters))
     Settings.from_env(env)  # what the Lambda will refuse, refuse now

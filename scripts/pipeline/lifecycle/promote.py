@@ -1,8 +1,8 @@
 """`promote`: create or update each configured campaign to a solution version, never to a worse one.
 
-Idempotency: a campaign already serving the wanted version with the configured minProvisionedTPS and
-enableMetadata is left alone (no UpdateCampaign call). "best" means the ACTIVE version of the campaign's
-solution with the highest NDCG@10 (the newest on a tie).
+Idempotency: a campaign already serving the wanted version with the configured minProvisionedTPS,
+enableMetadata and rankingInfluence is left alone (no UpdateCampaign call). "best" means the ACTIVE
+version of the campaign's solution with the highest NDCG@10 (the newest on a tie).
 """
 
 from __future__ import annotations
@@ -11,6 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from personalize_rules.ranking_influence import (
+    RANKING_INFLUENCE_KEYS,
+    RankingInfluenceError,
+    parse_ranking_influence,
+)
 from pipeline.lifecycle.aws import creation_time, paginate
 from pipeline.lifecycle.context import Context
 from pipeline.lifecycle.errors import ConfigCheckError, NotFoundError, WorseVersionError
@@ -19,7 +24,7 @@ from pipeline.lifecycle.waiting import IN_PROGRESS_STATES, wait_for
 if TYPE_CHECKING:
     from mypy_boto3_personalize.type_defs import CampaignConfigTypeDef
 
-__all__ = ["PromoteResult", "best_version", "find_campaign", "ndcg10", "run_promote"]
+__all__ = ["PromoteResult", "best_version", "find_campaign", "ndcg10", "ranking_influence_of", "run_promote"]
 
 NDCG10 = "normalized_discounted_cumulative_gain_at_10"
 
@@ -86,6 +91,25 @@ def _targets(ctx: Context, version: str, campaign: str | None) -> list[Mapping[s
     return campaigns
 
 
+def ranking_influence_of(ctx: Context, spec: Mapping[str, Any]) -> dict[str, float]:
+    """The campaign's `ranking_influence` with the documented 0.0 defaults, checked against its
+    solution's recipe before any call; {} when unset."""
+    recipe = ctx.solution(spec["solution"])["recipe"]
+    try:
+        return parse_ranking_influence(recipe, spec.get("ranking_influence"))
+    except RankingInfluenceError as exc:
+        raise ConfigCheckError(
+            f"campaigns/{spec['name']}/ranking_influence", exc.why, "fix config/project.yaml"
+        ) from None
+
+
+def _influence(value: Mapping[str, Any] | None) -> dict[str, float]:
+    """A rankingInfluence compared with its 0.0 defaults filled in (unset == all zero)."""
+    out = dict.fromkeys(RANKING_INFLUENCE_KEYS, 0.0)
+    out.update({k: float(v) for k, v in (value or {}).items()})
+    return out
+
+
 def _wait_campaign(ctx: Context, name: str, arn: str) -> dict[str, Any]:
     def describe() -> dict[str, Any]:
         campaign: dict[str, Any] = dict(ctx.personalize.describe_campaign(campaignArn=arn)["campaign"])
@@ -109,6 +133,9 @@ def _promote_one(ctx: Context, spec: Mapping[str, Any], version: str, force: boo
     config: CampaignConfigTypeDef = {
         "enableMetadataWithRecommendations": bool(spec.get("enable_metadata", False))
     }
+    influence = ranking_influence_of(ctx, spec)
+    if influence:
+        config["rankingInfluence"] = influence  # type: ignore[typeddict-item]
     existing = find_campaign(ctx, name)
     if existing is None:
         arn = ctx.personalize.create_campaign(
@@ -121,9 +148,12 @@ def _promote_one(ctx: Context, spec: Mapping[str, Any], version: str, force: boo
     existing = _wait_campaign(ctx, name, arn)
     live = str(existing.get("solutionVersionArn", ""))
     live_config = existing.get("campaignConfig") or {}
-    same_settings = int(existing.get("minProvisionedTPS", 1)) == tps and bool(
-        live_config.get("enableMetadataWithRecommendations", False)
-    ) == bool(config["enableMetadataWithRecommendations"])
+    same_settings = (
+        int(existing.get("minProvisionedTPS", 1)) == tps
+        and bool(live_config.get("enableMetadataWithRecommendations", False))
+        == bool(config["enableMetadataWithRecommendations"])
+        and _influence(live_config.get("rankingInfluence")) == _influence(influence)
+    )
     if live == target and same_settings:
         ctx.progress.say(f"campaign {name}: already serves {target.rsplit('/', 1)[-1]}; nothing to do")
         return PromoteResult(name, arn, target, "unchanged", score)
@@ -148,7 +178,10 @@ def run_promote(
     ctx: Context, version: str = "best", *, campaign: str | None = None, force: bool = False
 ) -> list[PromoteResult]:
     """Promote `version` (an ARN, or "best" per campaign) to every configured campaign it belongs to."""
-    results = [_promote_one(ctx, spec, version, force) for spec in _targets(ctx, version, campaign)]
+    targets = _targets(ctx, version, campaign)
+    for spec in targets:  # every config check before the first change
+        ranking_influence_of(ctx, spec)
+    results = [_promote_one(ctx, spec, version, force) for spec in targets]
     for result in results:
         ctx.progress.say(
             f"campaign {result.campaign}: {result.action}, serving {result.solution_version_arn}"

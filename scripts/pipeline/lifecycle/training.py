@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from personalize_rules.auto_training import DEFAULT_SCHEDULE, AutoTrainingError, check_scheduling_expression
+from personalize_rules.events_config import EventsConfigError, parse_events_config
 from personalize_rules.metric_names import METRIC_NAMES
 from personalize_rules.recipe_specs import RECIPE_HYPERPARAMETERS, RecipeError, resolve_hyperparameters
 from pipeline.lifecycle.aws import creation_time, paginate, sort_newest_first
@@ -28,11 +30,11 @@ __all__ = [
     "TrainResult",
     "apply_auto_training",
     "check_solution_config",
+    "events_config_of",
     "run_train",
 ]
 
 TRAINING_MODES = ("FULL", "UPDATE")
-DEFAULT_SCHEDULE = "rate(7 days)"
 
 
 @dataclass
@@ -87,6 +89,18 @@ def check_solution_config(solution: Mapping[str, Any]) -> None:
         raise ConfigCheckError(
             f"solutions/{name}/hyperparameters", exc.message, "fix config/project.yaml"
         ) from None
+    try:
+        parse_events_config(recipe, events_config_of(solution))
+    except EventsConfigError as exc:
+        raise ConfigCheckError(
+            f"solutions/{name}/events_config", exc.why, "fix config/project.yaml"
+        ) from None
+    try:
+        check_scheduling_expression(solution.get("scheduling_expression", DEFAULT_SCHEDULE))
+    except AutoTrainingError as exc:
+        raise ConfigCheckError(
+            f"solutions/{name}/scheduling_expression", exc.why, "fix config/project.yaml"
+        ) from None
     hpo = solution.get("hpo") or {}
     if hpo and not solution.get("perform_hpo", False):
         raise ConfigCheckError(
@@ -131,9 +145,39 @@ def _check_deployed(ctx: Context, solution: Mapping[str, Any], described: Mappin
         )
 
 
+def events_config_of(solution: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The config's `events_config` in the API's EventsConfig shape, or None when unset."""
+    entries = solution.get("events_config")
+    if not entries:
+        return None
+    params: list[dict[str, Any]] = []
+    for entry in entries:
+        param: dict[str, Any] = {"eventType": entry["event_type"], "weight": float(entry["weight"])}
+        if entry.get("event_value_threshold") is not None:
+            param["eventValueThreshold"] = float(entry["event_value_threshold"])
+        params.append(param)
+    return {"eventParametersList": params}
+
+
+def _same_events(live: Mapping[str, Any] | None, desired: Mapping[str, Any] | None) -> bool:
+    def key(config: Mapping[str, Any] | None) -> list[tuple[str, float, float | None]]:
+        return sorted(
+            (
+                str(p.get("eventType")),
+                float(p.get("weight", 0.0)),
+                None if p.get("eventValueThreshold") is None else float(p["eventValueThreshold"]),
+            )
+            for p in (config or {}).get("eventParametersList") or []
+        )
+
+    return key(live) == key(desired)
+
+
 def _auto_training(ctx: Context, arn: str, solution: Mapping[str, Any]) -> bool:
-    """Set performAutoTraining (and the schedule) to the config's value; True when an update was made."""
-    what = f"solution {solution['name']} auto-training update"
+    """Set performAutoTraining (and the schedule) and the eventsConfig to the config's values with one
+    UpdateSolution; True when an update was made. CloudFormation's Solution has neither property, and
+    UpdateSolution's solutionUpdateConfig carries both (UpdateSolution, Personalize API reference)."""
+    what = f"solution {solution['name']} update"
 
     def latest_update() -> dict[str, Any]:
         described = ctx.personalize.describe_solution(solutionArn=arn)["solution"]
@@ -154,18 +198,26 @@ def _auto_training(ctx: Context, arn: str, solution: Mapping[str, Any]) -> bool:
     schedule = config.get("autoTrainingConfig", {}).get("schedulingExpression") or DEFAULT_SCHEDULE
     desired = bool(solution.get("auto_training", False))
     desired_schedule = solution.get("scheduling_expression", DEFAULT_SCHEDULE)
-    if current == desired and (not desired or schedule == desired_schedule):
+    desired_events = events_config_of(solution)
+    same_training = current == desired and (not desired or schedule == desired_schedule)
+    same_events = _same_events(config.get("eventsConfig"), desired_events)
+    if same_training and same_events:
         ctx.progress.say(f"solution {solution['name']}: auto-training already {'on' if desired else 'off'}")
         return False
+    update_config: dict[str, Any] = {}
     if desired:
-        ctx.personalize.update_solution(
-            solutionArn=arn,
-            performAutoTraining=True,
-            solutionUpdateConfig={"autoTrainingConfig": {"schedulingExpression": desired_schedule}},
-        )
-    else:
-        ctx.personalize.update_solution(solutionArn=arn, performAutoTraining=False)
-    ctx.progress.say(f"solution {solution['name']}: auto-training set to {'on' if desired else 'off'}")
+        update_config["autoTrainingConfig"] = {"schedulingExpression": desired_schedule}
+    if not same_events:
+        # An empty list clears a configuration removed from the config.
+        update_config["eventsConfig"] = desired_events or {"eventParametersList": []}
+    request: dict[str, Any] = {"solutionArn": arn, "performAutoTraining": desired}
+    if update_config:
+        request["solutionUpdateConfig"] = update_config
+    ctx.personalize.update_solution(**request)
+    ctx.progress.say(
+        f"solution {solution['name']}: auto-training set to {'on' if desired else 'off'}"
+        + ("" if same_events else ", events configuration updated")
+    )
     wait_for(ctx, what, latest_update)
     return True
 

@@ -44,7 +44,7 @@ variable "api_namespace" {
 variable "api_routes" {
   type        = list(string)
   description = "Values of the API metrics' Route dimension to alarm on (one alarm of each kind per route)."
-  default     = ["/recommendations", "/related-items", "/rankings"]
+  default     = ["/recommendations", "/related-items", "/rankings", "/trending"]
 }
 
 variable "api_metric_names" {

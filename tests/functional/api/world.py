@@ -208,6 +208,7 @@ def build_world(local_stack: Any, name: str | None = None) -> World:
         ("up", "aws-user-personalization"),
         ("sims", "aws-sims"),
         ("rank", "aws-personalized-ranking"),
+        ("trend", "aws-trending-now"),
     ):
         solution = personalize.create_solution(
             name=f"{prefix}-{short}",
@@ -233,6 +234,7 @@ def build_world(local_stack: Any, name: str | None = None) -> World:
         "CAMPAIGN_ARN": campaigns["up"],
         "RELATED_CAMPAIGN_ARN": campaigns["sims"],
         "RANKING_CAMPAIGN_ARN": campaigns["rank"],
+        "TRENDING_CAMPAIGN_ARN": campaigns["trend"],
         "BUCKET": bucket,
         "CATALOG_KEY": CATALOG_KEY,
         "API_KEY_PARAMETER": parameter,

@@ -27,6 +27,7 @@ TF_OUTPUTS = {
         "user-personalization": f"{ARN}:campaign/braze-recs-user-personalization",
         "similar-items": f"{ARN}:campaign/braze-recs-similar-items",
         "ranking": f"{ARN}:campaign/braze-recs-ranking",
+        "trending": f"{ARN}:campaign/braze-recs-trending",
     },
 }
 
@@ -52,6 +53,8 @@ def test_renders_every_setting_the_api_reads_from_the_shipped_config() -> None:
     assert settings.filters["in-category"].placeholders == ("CATEGORY",)
     assert settings.filters["in-category"].arn == f"{ARN}:filter/braze-recs-in-category"
     assert settings.ranking_campaign_arn == env["RANKING_CAMPAIGN_ARN"]
+    assert settings.trending_campaign_arn == env["TRENDING_CAMPAIGN_ARN"]
+    assert env["TRENDING_CAMPAIGN_ARN"].endswith(":campaign/braze-recs-trending")
     assert all(isinstance(v, str) for v in env.values())
 
 

@@ -30,7 +30,7 @@ run "api_alarms_watch_every_route_on_the_api_metric_names" {
   command = plan
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.server_errors) == 3 && alltrue([for a in aws_cloudwatch_metric_alarm.server_errors : a.namespace == "BrazeRecommendationsApi" && a.metric_name == "ServerError"])
+    condition     = length(aws_cloudwatch_metric_alarm.server_errors) == 4 && alltrue([for a in aws_cloudwatch_metric_alarm.server_errors : a.namespace == "BrazeRecommendationsApi" && a.metric_name == "ServerError"])
     error_message = "one 5xx alarm per route on BrazeRecommendationsApi/ServerError"
   }
   assert {
