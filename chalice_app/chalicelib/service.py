@@ -212,7 +212,11 @@ class RecommendationService:
         if isinstance(query, RankingsQuery):
             fallback = _Fallback(spec, query.filter_lists, candidates=query.item_ids)
             return self._fallback_items(fallback, len(query.item_ids), query.metadata, deadline)[0]
-        promotion = self.settings.promotions.get(query.promotion) if query.promotion else None
+        promotion = (
+            self.settings.promotions.get(query.promotion)
+            if isinstance(query, RecommendationsQuery) and query.promotion
+            else None
+        )
         return self._fallback_items(
             _Fallback(spec, query.filter_lists, promotion=promotion), query.limit, query.metadata, deadline
         )[0]
