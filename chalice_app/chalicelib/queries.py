@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from chalicelib.errors import ApiError
+from chalicelib.experiments import Assignment
 from chalicelib.settings import Settings
 
 __all__ = [
@@ -43,6 +44,7 @@ class RecommendationsQuery:
     filter_lists: FilterLists = field(default=(), compare=False)
     metadata: bool = True
     envelope: bool = False
+    assignment: Assignment | None = None  # the experiment's variant (chalicelib.experiment_queries)
 
 
 @dataclass(frozen=True)

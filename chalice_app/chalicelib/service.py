@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RecommendationService", "Result", "Source"]
 
-Source = Literal["personalize", "fallback"]
+# popular: an experiment's popular variant, served from the catalog by design (not degraded).
+Source = Literal["personalize", "fallback", "popular"]
 # The fallback checks the deadline every this many catalog rows it reads.
 _DEADLINE_CHECK_EVERY = 512
 
@@ -93,7 +94,7 @@ class RecommendationService:
 
     # -- routes ---------------------------------------------------------------------------------
     def recommendations(self, query: RecommendationsQuery, deadline: Deadline) -> Result:
-        key = (
+        key: tuple[Any, ...] = (
             "recommendations",
             query.user_id,
             query.limit,
@@ -102,10 +103,20 @@ class RecommendationService:
             query.metadata,
         )
         spec = self.settings.filters.get(query.filter_name) if query.filter_name else None
+        campaign = self.settings.campaign_arn
+        if query.assignment is not None:
+            variant = query.assignment.variant
+            if variant.campaign_arn is None:  # the popular variant: the catalog's order, by design
+                items, _ = self._fallback_items(
+                    _Fallback(spec, query.filter_lists), query.limit, query.metadata, deadline
+                )
+                return Result(items, "popular", None)
+            campaign = variant.campaign_arn
+            key = (*key, campaign)
 
         def fetch() -> BackendAnswer:
             return self._backend.recommendations(
-                self.settings.campaign_arn,
+                campaign,
                 query.user_id,
                 _overfetch(query.limit) if query.metadata else query.limit,
                 deadline,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.errors import SettingsError
+from chalicelib.experiments import Experiment, parse_experiments
 
 if TYPE_CHECKING:
     from personalize_rules.filter_expression import FilterExpression
@@ -94,6 +95,7 @@ class Settings:
     breaker_failures: int = 5
     breaker_cooldown_seconds: int = 5
     item_url_template: str = ""
+    experiments: Mapping[str, Experiment] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -146,6 +148,7 @@ class Settings:
             breaker_failures=integer("BREAKER_FAILURES", 5, 1, 1000),
             breaker_cooldown_seconds=integer("BREAKER_COOLDOWN_SECONDS", 5, 1, 25),
             item_url_template=env.get("ITEM_URL_TEMPLATE", ""),
+            experiments=parse_experiments(env.get("EXPERIMENTS", ""), filters),
         )
 
 

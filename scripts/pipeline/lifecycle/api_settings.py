@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.errors import SettingsError
+from chalicelib.experiments import POPULAR
 from chalicelib.settings import (
     DEFAULT_API_KEY_HEADER,
     DEFAULT_DEADLINE_MS,
@@ -23,6 +24,7 @@ __all__ = [
     "CATALOG_ARTIFACT",
     "campaign_arn",
     "catalog_key",
+    "experiments_environment",
     "render_chalice_config",
     "render_chalice_stage",
     "render_environment",
@@ -54,6 +56,19 @@ def campaign_arn(tf_outputs: Mapping[str, Any], campaign: str) -> str:
             f"no campaign {campaign!r} in the Terraform outputs (known: {known}); run make apply",
         )
     return str(arns[campaign])
+
+
+def experiments_environment(tf_outputs: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config's experiments for the API (EXPERIMENTS): each variant with its campaign's ARN."""
+    rendered: dict[str, Any] = {}
+    for experiment in config.get("experiments") or []:
+        variants = []
+        for variant in experiment["variants"]:
+            campaign = variant["campaign"]
+            arn = None if campaign == POPULAR else campaign_arn(tf_outputs, campaign)
+            variants.append({**variant, "campaign_arn": arn})
+        rendered[experiment["name"]] = {"route": experiment.get("route"), "variants": variants}
+    return rendered
 
 
 def render_environment(
@@ -102,6 +117,7 @@ def render_environment(
         "BREAKER_FAILURES": str(api.get("breaker_failures", 5)),
         "BREAKER_COOLDOWN_SECONDS": str(api.get("breaker_cooldown_seconds", 5)),
         "ITEM_URL_TEMPLATE": str(api.get("item_url_template", "")),
+        "EXPERIMENTS": json.dumps(experiments_environment(tf_outputs, config), sort_keys=True),
     }
     Settings.from_env(env)  # what the Lambda will refuse, refuse now
     if endpoint_url:
