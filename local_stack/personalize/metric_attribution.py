@@ -95,7 +95,7 @@ class MetricAttributionOps(BackendCore):
     def op_CreateMetricAttribution(self, p: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             group = p["datasetGroupArn"]
-            self._get("dataset-group", group)
+            self._require_active("dataset-group", group)
             existing = [r for r in self._metric_attributions().values() if r["datasetGroupArn"] == group]
             if len(existing) >= MAX_METRIC_ATTRIBUTIONS_PER_DATASET_GROUP:
                 raise ResourceAlreadyExistsException(
