@@ -108,6 +108,9 @@ def test_the_environment_is_checked_when_settings_are_read(spec: dict[str, Any],
 
 
 # ------------------------------------------------------------------------------ through the routes
+EXP = "personalized-vs-popular"  # the shipped config's experiment, which braze/experiment_block.liquid names
+
+
 @pytest.fixture
 def exp_api(aws: dict[str, Any], tmp_path: Path, k: SimpleNamespace) -> Iterator[Any]:
     variants = [
@@ -121,7 +124,7 @@ def exp_api(aws: dict[str, Any], tmp_path: Path, k: SimpleNamespace) -> Iterator
             "promotion": "new",
         },
     ]
-    experiments = parse_experiments(json.dumps({"exp": {"variants": variants}}), k.make_settings().filters)
+    experiments = parse_experiments(json.dumps({EXP: {"variants": variants}}), k.make_settings().filters)
     client = k.personalize_client()
     stubber = Stubber(client)
     runtime = build_runtime(
@@ -140,7 +143,7 @@ def exp_api(aws: dict[str, Any], tmp_path: Path, k: SimpleNamespace) -> Iterator
 
 def _user_in(variant: str) -> str:
     experiment = Experiment(
-        "exp", (Variant("popular", "popular", None, 50), Variant("personalized", "c", "arn:c", 50))
+        EXP, (Variant("popular", "popular", None, 50), Variant("personalized", "c", "arn:c", 50))
     )
     return next(f"u{n}" for n in range(1000) if experiment.assign(f"u{n}").name == variant)
 
@@ -158,16 +161,16 @@ def test_the_personalized_variant_asks_its_campaign_and_says_so(
             "filterArn": k.FILTERS["exclude-interacted"],
         },
     )
-    response = exp_api.get(f"/recommendations?user_id={user}&experiment=exp&envelope=true&limit=2")
+    response = exp_api.get(f"/recommendations?user_id={user}&experiment={EXP}&envelope=true&limit=2")
     data = json.loads(response.body)
     check_response(openapi, "/recommendations", 200, data, dict(response.headers))
-    assert (data["experiment"], data["variant"], data["source"]) == ("exp", "personalized", "personalize")
+    assert (data["experiment"], data["variant"], data["source"]) == (EXP, "personalized", "personalize")
     assert data["recommendation_id"] == "RID-1"
     assert response.headers["X-Variant"] == "personalized"
     [exposure] = [json.loads(line) for line in recs_log if '"event":"exposure"' in line]
     assert exposure["user_id"] == user
     assert (exposure["experiment"], exposure["variant"], exposure["recommendation_id"]) == (
-        "exp",
+        EXP,
         "personalized",
         "RID-1",
     )
@@ -177,24 +180,24 @@ def test_the_popular_variant_answers_the_catalog_with_its_filter_and_a_made_up_i
     exp_api: Any, openapi: dict[str, Any], k: SimpleNamespace
 ) -> None:
     user = _user_in("popular")
-    response = exp_api.get(f"/recommendations?user_id={user}&experiment=exp&CATEGORY=Garden&limit=3")
+    response = exp_api.get(f"/recommendations?user_id={user}&experiment={EXP}&CATEGORY=Garden&limit=3")
     items = json.loads(response.body)
     check_response(openapi, "/recommendations", 200, items, dict(response.headers))
     assert [i["id"] for i in items] == ["i30", "i27", "i24"]  # Garden items in popularity order
     assert all(k.category_of(i["id"]) == "Garden" for i in items)
     assert response.headers["X-Recommendations-Source"] == "popular"
     assert response.headers["X-Recommendation-Id"].startswith("api-")
-    assert response.headers["X-Experiment"] == "exp"
+    assert response.headers["X-Experiment"] == EXP
 
 
 def test_braze_picks_the_variant_and_an_unknown_one_is_a_400(exp_api: Any, recs_log: list[str]) -> None:
     user = _user_in("popular")
     exp_api.expect_recommendations(["i1"])
-    response = exp_api.get(f"/recommendations?user_id={user}&experiment=exp&variant=promo")
+    response = exp_api.get(f"/recommendations?user_id={user}&experiment={EXP}&variant=promo")
     assert response.headers["X-Variant"] == "promo"
     [exposure] = [json.loads(line) for line in recs_log if '"event":"exposure"' in line]
     assert exposure["overridden"] is True
-    bad = exp_api.get(f"/recommendations?user_id={user}&experiment=exp&variant=nope")
+    bad = exp_api.get(f"/recommendations?user_id={user}&experiment={EXP}&variant=nope")
     assert bad.status_code == 400
     assert json.loads(bad.body)["error"]["parameter"] == "variant"
 
@@ -202,8 +205,49 @@ def test_braze_picks_the_variant_and_an_unknown_one_is_a_400(exp_api: Any, recs_
 def test_a_fallback_in_an_experiment_still_carries_a_recommendation_id(exp_api: Any) -> None:
     user = _user_in("personalized")
     exp_api.stubber.add_client_error("get_recommendations", "InternalServerError", http_status_code=500)
-    response = exp_api.get(f"/recommendations?user_id={user}&experiment=exp&envelope=true")
+    response = exp_api.get(f"/recommendations?user_id={user}&experiment={EXP}&envelope=true")
     data = json.loads(response.body)
     assert data["source"] == "fallback"
     assert data["recommendation_id"].startswith("api-")
     assert data["variant"] == "personalized"
+
+
+@pytest.fixture
+def exp_served(exp_api: Any) -> Iterator[str]:
+    """The experiment API behind chalice's local HTTP server, for the Braze template."""
+    import threading
+
+    from chalice.config import Config
+    from chalice.local import LocalDevServer
+
+    server = LocalDevServer(
+        app_module.app, Config.create(chalice_stage="local", api_gateway_stage="api"), "127.0.0.1", 0
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server.server_address[1]}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+def test_the_experiment_template_links_carry_the_item_and_the_answers_recommendation_id(
+    exp_api: Any, exp_served: str, k: SimpleNamespace
+) -> None:
+    from braze.render import TEMPLATE_DIR, render_template
+
+    user = _user_in("personalized")
+    exp_api.expect_recommendations(["i1", "i2", "i3"])
+    result = render_template(
+        TEMPLATE_DIR / "experiment_block.liquid",
+        user={"user_id": user},
+        api_base=exp_served,
+        api_key=k.API_KEY,
+    )
+    assert not result.aborted
+    assert 'data-variant="personalized"' in result.text
+    assert '<a href="https://shop.example.com/product/i2?item_id=i2&recommendation_id=RID-1">' in result.text
+    assert result.calls == [
+        f"{exp_served}/recommendations?user_id={user}&limit=3&envelope=true&experiment={EXP}"
+    ]
