@@ -70,7 +70,9 @@ def _simulate(seed: int, users: int, p_control: float, p_treatment: float) -> di
     """Exposure log lines, attribution JSON Lines and bulk CSVs as the API and the bridge write them, and
     the true number of converted users per variant."""
     rng = np.random.default_rng(seed)
-    log, attribution, bulk = [], [], [("USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE")]
+    log: list[str] = []
+    attribution: list[dict[str, Any]] = []
+    bulk: list[tuple[Any, ...]] = [("USER_ID", "ITEM_ID", "TIMESTAMP", "EVENT_TYPE", "EVENT_VALUE")]
     truth = {"control": 0, "treatment": 0}
     start = 1_760_000_000.0
     for n in range(users):
