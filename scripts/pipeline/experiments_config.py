@@ -20,6 +20,7 @@ def experiment_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """(where, why) for each broken rule, `where` a path into the config like the schema errors'."""
     campaigns = {c["name"] for c in config.get("campaigns") or []}
     filters = {f["name"] for f in config.get("filters") or []}
+    promotions = _promotion_names(config)
     seen: set[str] = set()
     routes: dict[str, str] = {}
     for i, experiment in enumerate(config.get("experiments") or []):
@@ -42,9 +43,24 @@ def experiment_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             if campaign != POPULAR and campaign not in campaigns:
                 known = ", ".join(sorted(campaigns | {POPULAR}))
                 yield f"{where}/campaign", f"no campaign named {campaign!r} (known: {known})"
+            promotion = variant.get("promotion")
+            if promotion and promotions is not None and promotion not in promotions:
+                known = ", ".join(sorted(promotions)) or "none"
+                yield f"{where}/promotion", f"no promotion named {promotion!r} (known: {known})"
             if variant.get("filter") and variant["filter"] not in filters:
                 known = ", ".join(sorted(filters)) or "none"
                 yield f"{where}/filter", f"no filter named {variant['filter']!r} (known: {known})"
         total = sum(int(v["weight"]) for v in variants)
         if total != TOTAL_WEIGHT:
             yield f"experiments/{i}/variants", f"the weights of {name!r} sum to {total}, not {TOTAL_WEIGHT}"
+
+
+def _promotion_names(config: Mapping[str, Any]) -> set[str] | None:
+    """The configured promotions' names, or None when the config has no `promotions` section (a variant's
+    promotion is then passed to the API unchecked, and the API's promotion code judges it)."""
+    section = config.get("promotions")
+    if section is None:
+        return None
+    if isinstance(section, Mapping):
+        return {str(name) for name in section}
+    return {str(p["name"]) for p in section if isinstance(p, Mapping) and "name" in p}

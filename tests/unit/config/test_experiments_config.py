@@ -76,3 +76,22 @@ def test_the_shipped_experiment_renders_with_campaign_arns_and_parses_in_the_api
     experiment = Settings.from_env(env).experiments["personalized-vs-popular"]
     assert [v.name for v in experiment.variants] == ["popular", "personalized"]
     assert experiment.variants[0].campaign_arn is None
+
+
+def test_a_variants_promotion_must_be_configured_once_promotions_are() -> None:
+    from pipeline.experiments_config import experiment_problems
+
+    config = yaml.safe_load(config_path().read_text(encoding="utf-8"))
+    config["experiments"] = [{"name": "e", "variants": _variants(promotion="new-arrivals")}]
+    assert list(experiment_problems(config)) == []  # no promotions section: passed through unchecked
+    config["promotions"] = [{"name": "overstock"}]
+    assert list(experiment_problems(config)) == [
+        ("experiments/0/variants/1/promotion", "no promotion named 'new-arrivals' (known: overstock)")
+    ]
+
+
+def test_the_cli_takes_experiment_report_with_one_experiment() -> None:
+    from pipeline.cli import build_parser
+
+    args = build_parser().parse_args(["experiment-report", "--env", "local", "--experiment", "e"])
+    assert (args.command, args.experiment) == ("experiment-report", "e")
