@@ -5,10 +5,11 @@ https://docs.aws.amazon.com/personalize/latest/dg/API_MetricAttribute.html): "Av
 SUM() or SAMPLECOUNT(). For SUM() functions, provide the dataset type (either Interactions or Items) and
 column to sum as a parameter. For example SUM(Items.PRICE)." CreateMetricAttribution takes at most 10
 metrics ("Array Members: Maximum number of 10 items",
-https://docs.aws.amazon.com/personalize/latest/dg/API_CreateMetricAttribution.html), and a dataset group
-has at most one metric attribution ("Measuring recommendation impact with a metric attribution",
-https://docs.aws.amazon.com/personalize/latest/dg/metric-attributions.html, and the service quotas).
-A summed column must be numeric: a sum of strings means nothing.
+https://docs.aws.amazon.com/personalize/latest/dg/API_CreateMetricAttribution.html). One metric
+attribution per dataset group is our reading of the service (the guide, "Measuring recommendation impact
+with a metric attribution", https://docs.aws.amazon.com/personalize/latest/dg/metric-attributions.html,
+speaks of "a metric attribution" per dataset group); the quotas table was not at hand to confirm it, so it
+is one constant here. A summed column must be numeric: a sum of strings means nothing.
 """
 
 from __future__ import annotations
