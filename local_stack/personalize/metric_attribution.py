@@ -5,7 +5,8 @@ https://docs.aws.amazon.com/personalize/latest/dg/API_CreateMetricAttribution.ht
 "DeleteMetricAttribution", "ListMetricAttributions", "ListMetricAttributionMetrics"; and "Measuring
 recommendation impact with a metric attribution", https://docs.aws.amazon.com/personalize/latest/dg/
 metric-attributions.html):
-- the dataset group must exist; it holds at most one metric attribution; at most 10 metrics, each
+- the dataset group must be ACTIVE; at most 10 metrics (and, by our reading of the service, one metric
+  attribution per dataset group: personalize_rules.metric_attribution_rules), each
   SUM(<Interactions|Items>.<column>) or SAMPLECOUNT() (personalize_rules.metric_attribution_rules), a
   summed column being a numeric column of that dataset's schema when the dataset exists;
 - statuses go CREATE PENDING > CREATE IN_PROGRESS > ACTIVE; an update needs an ACTIVE attribution
