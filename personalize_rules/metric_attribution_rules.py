@@ -5,11 +5,14 @@ https://docs.aws.amazon.com/personalize/latest/dg/API_MetricAttribute.html): "Av
 SUM() or SAMPLECOUNT(). For SUM() functions, provide the dataset type (either Interactions or Items) and
 column to sum as a parameter. For example SUM(Items.PRICE)." CreateMetricAttribution takes at most 10
 metrics ("Array Members: Maximum number of 10 items",
-https://docs.aws.amazon.com/personalize/latest/dg/API_CreateMetricAttribution.html). One metric
-attribution per dataset group is our reading of the service (the guide, "Measuring recommendation impact
-with a metric attribution", https://docs.aws.amazon.com/personalize/latest/dg/metric-attributions.html,
-speaks of "a metric attribution" per dataset group); the quotas table was not at hand to confirm it, so it
-is one constant here. A summed column must be numeric: a sum of strings means nothing.
+https://docs.aws.amazon.com/personalize/latest/dg/API_CreateMetricAttribution.html). "Guidelines and
+requirements for a metric attribution"
+(https://docs.aws.amazon.com/personalize/latest/dg/metric-attribution-requirements.html): at most one
+metric attribution per dataset group, each with at most 10 metrics; the Item interactions dataset needs an
+EVENT_TYPE column. "Creating an Amazon Personalize metric attribution"
+(https://docs.aws.amazon.com/personalize/latest/dg/creating-metric-attribution.html): SUM() applies "to only
+numeric columns of Items and Item interactions datasets", and to an Items column only once item metadata
+exists.
 """
 
 from __future__ import annotations

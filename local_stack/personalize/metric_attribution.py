@@ -5,10 +5,10 @@ https://docs.aws.amazon.com/personalize/latest/dg/API_CreateMetricAttribution.ht
 "DeleteMetricAttribution", "ListMetricAttributions", "ListMetricAttributionMetrics"; and "Measuring
 recommendation impact with a metric attribution", https://docs.aws.amazon.com/personalize/latest/dg/
 metric-attributions.html):
-- the dataset group must be ACTIVE; at most 10 metrics (and, by our reading of the service, one metric
-  attribution per dataset group: personalize_rules.metric_attribution_rules), each
-  SUM(<Interactions|Items>.<column>) or SAMPLECOUNT() (personalize_rules.metric_attribution_rules), a
-  summed column being a numeric column of that dataset's schema when the dataset exists;
+- the dataset group must be ACTIVE and holds at most one metric attribution, of at most 10 metrics, each
+  SUM(<Interactions|Items>.<column>) or SAMPLECOUNT() (personalize_rules.metric_attribution_rules); a
+  summed column must be a numeric column of a dataset the group has (the guide asks for item metadata
+  before SUM(Items.…); the emulator asks for the Items dataset); an Interactions dataset needs EVENT_TYPE;
 - statuses go CREATE PENDING > CREATE IN_PROGRESS > ACTIVE; an update needs an ACTIVE attribution
   (ResourceInUseException otherwise), adds metrics (a name already there: ResourceAlreadyExistsException),
   removes metrics by name and replaces the output config;
@@ -56,8 +56,8 @@ class MetricAttributionOps(BackendCore):
             raise ResourceNotFoundException(f"Could not find the metric attribution with ARN {arn}.")
         return record
 
-    def _numeric_columns(self, group: str, dataset_type: str) -> set[str] | None:
-        """The numeric columns of the group's dataset of that type; None when there is no such dataset."""
+    def _columns(self, group: str, dataset_type: str, numeric: bool = False) -> set[str] | None:
+        """The (numeric) columns of the group's dataset of that type; None when there is no such dataset."""
         for dataset in self.resources["dataset"].values():
             if dataset.get("datasetGroupArn") != group:
                 continue
@@ -67,12 +67,15 @@ class MetricAttributionOps(BackendCore):
             columns: set[str] = set()
             for field in schema.get("fields", []):
                 types = field["type"] if isinstance(field["type"], list) else [field["type"]]
-                if any(isinstance(t, str) and t in NUMERIC_AVRO_TYPES for t in types):
+                if not numeric or any(isinstance(t, str) and t in NUMERIC_AVRO_TYPES for t in types):
                     columns.add(str(field["name"]).upper())
             return columns
         return None
 
     def _check_metrics(self, group: str, metrics: list[dict[str, Any]]) -> None:
+        interactions = self._columns(group, "Interactions")
+        if interactions is not None and "EVENT_TYPE" not in interactions:
+            raise InvalidInputException("The Item interactions dataset must have an EVENT_TYPE column.")
         if len(metrics) > MAX_METRICS:
             raise InvalidInputException(f"A metric attribution has at most {MAX_METRICS} metrics.")
         names = [m["metricName"] for m in metrics]
@@ -86,8 +89,13 @@ class MetricAttributionOps(BackendCore):
                 raise InvalidInputException(f"Invalid metric {metric['metricName']}: {exc.why}.") from exc
             if parsed.function != "SUM" or parsed.dataset_type is None:
                 continue
-            numeric = self._numeric_columns(group, parsed.dataset_type)
-            if numeric is not None and parsed.column not in numeric:
+            numeric = self._columns(group, parsed.dataset_type, numeric=True)
+            if numeric is None:
+                raise InvalidInputException(
+                    f"Invalid metric {metric['metricName']}: the dataset group has no {parsed.dataset_type} "
+                    f"dataset to sum {parsed.column} from."
+                )
+            if parsed.column not in numeric:
                 raise InvalidInputException(
                     f"Invalid metric {metric['metricName']}: {parsed.dataset_type}.{parsed.column} is not "
                     f"a numeric column of the {parsed.dataset_type} dataset."

@@ -112,9 +112,17 @@ def test_more_than_ten_metrics_are_refused_by_the_models_limit(backend: Personal
         _create(backend, group, metrics)
 
 
-def test_an_items_sum_is_accepted_before_the_items_dataset_exists(backend: PersonalizeBackend) -> None:
+def test_an_items_sum_needs_the_items_dataset(backend: PersonalizeBackend) -> None:
     group = _group_with_interactions(backend)
     price = {"eventType": "Purchase", "metricName": "price", "expression": "SUM(Items.PRICE)"}
+    with pytest.raises(InvalidInputException, match="no Items dataset"):
+        _create(backend, group, [price])
+    schema = (schema_dir() / "personalize" / "items.json").read_text(encoding="utf-8")
+    schema_arn = backend.handle("CreateSchema", {"name": "items", "schema": schema})["schemaArn"]
+    backend.handle(
+        "CreateDataset",
+        {"name": "i", "schemaArn": schema_arn, "datasetGroupArn": group, "datasetType": "Items"},
+    )
     assert _active(backend, _create(backend, group, [price]))["status"] == "ACTIVE"
 
 
