@@ -18,6 +18,7 @@ SIZE ?= small
 OUT ?= data/sample
 MODE ?=
 SOLUTION ?=
+EXPERIMENT ?=
 VERSION ?= best
 LOCAL_STACK_PORT ?= 4566
 API_PORT ?= 8000
@@ -35,7 +36,7 @@ TF_DIR := terraform/envs/$(ENV)
 .PHONY: help install lock tf-lock lint typecheck tf-check test test-unit test-functional bench \
 	validate sample-data online-retail local-up local-down local-status plan apply destroy bootstrap outputs \
 	import train evaluate promote batch events lint-filters serve deploy demo down clean \
-	currents-sync currents-sample currents-package forget braze-sync
+	currents-sync currents-sample currents-package forget braze-sync experiment-report
 
 help: ## List every target
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
@@ -157,6 +158,9 @@ train: install ## Train [SOLUTION=<name>] [MODE=FULL|UPDATE]; prints metrics
 
 evaluate: install ## Metrics table of every solution version and report under reports/
 	$(PY) -m pipeline evaluate --env $(ENV)
+
+experiment-report: install ## Conversion per variant and lift with its interval [EXPERIMENT=<name>]; report under reports/
+	$(PY) -m pipeline experiment-report --env $(ENV) $(if $(EXPERIMENT),--experiment $(EXPERIMENT))
 
 promote: install ## Point the campaign at VERSION=<arn>|best (FORCE=1 to accept a worse one)
 	$(PY) -m pipeline promote --env $(ENV) --version $(VERSION) $(if $(FORCE),--force)

@@ -17,11 +17,12 @@ from chalice import Response
 
 from chalicelib.deadline import Deadline
 from chalicelib.errors import ApiError, SettingsError
+from chalicelib.experiment_queries import parse_experiment_recommendations
+from chalicelib.experiments import Assignment, made_up_recommendation_id
 from chalicelib.logs import Metrics, log_event
 from chalicelib.metric_names import DEADLINE_MISS, DIMENSION_ROUTE, FALLBACK, LATENCY, SERVER_ERROR
 from chalicelib.queries import (
     parse_rankings,
-    parse_recommendations,
     parse_related_items,
     parse_trending,
     single_values,
@@ -121,12 +122,16 @@ def _respond(
         result = Result(_last_resort(runtime, query, deadline), "fallback", None, reason="internal")
     envelope = bool(getattr(query, "envelope", False))
     name, value = subject(query)
+    # Every answer carries an id, a made-up one when Personalize gave none, so clicks can be attributed.
+    recommendation_id = result.recommendation_id or made_up_recommendation_id()
+    assignment: Assignment | None = getattr(query, "assignment", None)
     body: Any = (
         {
             "recommendations": result.items,
             name: value,
             "source": result.source,
-            "recommendation_id": result.recommendation_id,
+            "recommendation_id": recommendation_id,
+            **_experiment_fields(assignment),
         }
         if envelope
         else result.items
@@ -142,8 +147,11 @@ def _respond(
         "X-Recommendations-Source": result.source,
         "X-Cache": "hit" if result.cache_hit else "miss",
     }
-    if result.recommendation_id:
-        headers["X-Recommendation-Id"] = result.recommendation_id
+    headers["X-Recommendation-Id"] = recommendation_id
+    if assignment is not None:
+        headers["X-Experiment"] = assignment.experiment
+        headers["X-Variant"] = assignment.variant.name
+        _log_exposure(assignment, value, recommendation_id, result)
     _finish(
         runtime.metrics,
         route,
@@ -158,6 +166,27 @@ def _respond(
     return Response(body=json.dumps(body, separators=(",", ":")), status_code=200, headers=headers)
 
 
+def _experiment_fields(assignment: Assignment | None) -> dict[str, str]:
+    if assignment is None:
+        return {}
+    return {"experiment": assignment.experiment, "variant": assignment.variant.name}
+
+
+def _log_exposure(assignment: Assignment, user_id: str, recommendation_id: str, result: Result) -> None:
+    """One line per answer in an experiment: what `make experiment-report` counts as an exposure."""
+    log_event(
+        "exposure",
+        experiment=assignment.experiment,
+        variant=assignment.variant.name,
+        user_id=user_id,
+        recommendation_id=recommendation_id,
+        source=result.source,
+        overridden=assignment.overridden,
+        items=len(result.items),
+        time=round(time.time(), 3),
+    )
+
+
 def _last_resort(runtime: Runtime, query: Any, deadline: Deadline) -> list[dict[str, Any]]:
     try:
         return runtime.service.fallback(query, deadline)
@@ -170,7 +199,7 @@ def recommendations(request: Any) -> Response:
     return _respond(
         request,
         "/recommendations",
-        parse_recommendations,
+        parse_experiment_recommendations,
         lambda rt, q, d: rt.service.recommendations(q, d),
         lambda q: ("user_id", q.user_id),
     )

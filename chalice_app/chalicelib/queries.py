@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from chalicelib.errors import ApiError
+from chalicelib.experiments import Assignment
 from chalicelib.promotions import query_promotion
 from chalicelib.settings import Settings
 
@@ -47,6 +48,7 @@ class RecommendationsQuery:
     metadata: bool = True
     envelope: bool = False
     promotion: str | None = None  # a key of settings.promotions
+    assignment: Assignment | None = None  # the experiment's variant (chalicelib.experiment_queries)
 
 
 @dataclass(frozen=True)

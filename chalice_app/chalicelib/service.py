@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["RecommendationService", "Result", "Source"]
 
-Source = Literal["personalize", "fallback"]
+# popular: an experiment's popular variant, served from the catalog by design (not degraded).
+Source = Literal["personalize", "fallback", "popular"]
 # The fallback checks the deadline every this many catalog rows it reads.
 _DEADLINE_CHECK_EVERY = 512
 
@@ -96,7 +97,7 @@ class RecommendationService:
 
     # -- routes ---------------------------------------------------------------------------------
     def recommendations(self, query: RecommendationsQuery, deadline: Deadline) -> Result:
-        key = (
+        key: tuple[Any, ...] = (
             "recommendations",
             query.user_id,
             query.limit,
@@ -107,8 +108,20 @@ class RecommendationService:
         )
         spec = self.settings.filters.get(query.filter_name) if query.filter_name else None
         promotion = self.settings.promotions.get(query.promotion) if query.promotion else None
-        # The campaign returns the item fields itself (enable_metadata): no catalog, no overfetch.
-        from_answer = query.metadata and bool(self.settings.metadata_columns)
+        campaign = self.settings.campaign_arn
+        if query.assignment is not None:
+            variant = query.assignment.variant
+            if variant.campaign_arn is None:  # the popular variant: the catalog's order, by design
+                fallback = _Fallback(spec, query.filter_lists, promotion=promotion)
+                items, _ = self._fallback_items(fallback, query.limit, query.metadata, deadline)
+                return Result(items, "popular", None)
+            campaign = variant.campaign_arn
+            key = (*key, campaign)
+        # The campaign returns the item fields itself (enable_metadata, set for api.campaign only): no
+        # catalog, no overfetch. A variant's other campaign is decorated from the catalog.
+        from_answer = (
+            query.metadata and bool(self.settings.metadata_columns) and campaign == self.settings.campaign_arn
+        )
 
         def fetch() -> BackendAnswer:
             from chalicelib.item_metadata import metadata_request
@@ -116,7 +129,7 @@ class RecommendationService:
 
             size = query.limit if from_answer or not query.metadata else _overfetch(query.limit)
             return self._backend.recommendations(
-                self.settings.campaign_arn,
+                campaign,
                 query.user_id,
                 size,
                 deadline,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.errors import SettingsError
+from chalicelib.experiments import Experiment, parse_experiments
 
 if TYPE_CHECKING:
     from chalicelib.promotions import PromotionSpec
@@ -100,6 +101,7 @@ class Settings:
     metadata_columns: Mapping[str, str] = field(default_factory=dict)  # empty: decorate from the catalog
     # An aws-trending-now campaign for /trending; unset, /trending answers popular items (source fallback).
     trending_campaign_arn: str = ""
+    experiments: Mapping[str, Experiment] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -155,6 +157,7 @@ class Settings:
             promotions=_promotions(env, filters),
             metadata_columns=_metadata_columns(env),
             trending_campaign_arn=env.get("TRENDING_CAMPAIGN_ARN", "").strip(),
+            experiments=parse_experiments(env.get("EXPERIMENTS", ""), filters),
         )
 
 

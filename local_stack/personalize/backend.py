@@ -27,6 +27,7 @@ from local_stack.personalize.deletion import DataDeletionOps
 from local_stack.personalize.errors import (
     InvalidInputException,
 )
+from local_stack.personalize.metric_attribution import MetricAttributionOps
 from local_stack.personalize.serving import ServingOps
 from local_stack.personalize.shapes import parse_input, service_model
 from local_stack.personalize.solutions import SolutionOps
@@ -49,7 +50,7 @@ def _operation_services() -> dict[str, str]:
     return {op: svc for svc in SERVICES for op in service_model(svc).operation_names}
 
 
-class PersonalizeBackend(DatasetOps, SolutionOps, ServingOps, DataDeletionOps):
+class PersonalizeBackend(DatasetOps, SolutionOps, ServingOps, DataDeletionOps, MetricAttributionOps):
     """All Personalize resources of one account and region; `handle` runs any supported operation."""
 
     # -- entry point

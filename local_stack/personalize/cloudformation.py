@@ -416,7 +416,35 @@ class CfnCampaign(_PersonalizeModel, CloudFormationModel):
         raise PersonalizeCfnError(self.TYPE, self.name, "update still in progress")
 
 
+class CfnMetricAttribution(_PersonalizeModel, CloudFormationModel):
+    """AWS::Personalize::MetricAttribution (CloudFormation template reference,
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-personalize-metricattribution.html):
+    DatasetGroupArn, Metrics and Name require replacement; MetricsOutputConfig updates in place."""
+
+    TYPE = "AWS::Personalize::MetricAttribution"
+    NOUN = "MetricAttribution"
+    REQUIRED = ("Name", "DatasetGroupArn", "Metrics", "MetricsOutputConfig")
+    CREATE_ONLY = frozenset({"Name", "DatasetGroupArn", "Metrics"})
+    ATTRIBUTES = ("MetricAttributionArn",)
+
+    def _update_in_place(self, new_properties: dict[str, Any]) -> None:
+        params = {
+            "metricAttributionArn": self.arn,
+            "metricsOutputConfig": to_api(new_properties["MetricsOutputConfig"], "MetricsOutputConfig"),
+        }
+        self._call("UpdateMetricAttribution", params, self.account_id, self.region_name, self.name)
+
+
 RESOURCE_TYPES: dict[str, type[CloudFormationModel]] = {
     cls.TYPE: cls
-    for cls in (CfnDatasetGroup, CfnSchema, CfnDataset, CfnSolution, CfnFilter, CfnEventTracker, CfnCampaign)
+    for cls in (
+        CfnDatasetGroup,
+        CfnSchema,
+        CfnDataset,
+        CfnSolution,
+        CfnFilter,
+        CfnEventTracker,
+        CfnCampaign,
+        CfnMetricAttribution,
+    )
 }

@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     _env(p)
     p.add_argument("--out", type=Path, help="report directory (default reports/)")
 
+    p = sub.add_parser(
+        "experiment-report", help="conversion per experiment variant and the lift over the control"
+    )
+    _env(p)
+    p.add_argument("--experiment", help="one configured experiment (default: every one)")
+    p.add_argument("--out", type=Path, help="report directory (default reports/)")
+
     p = sub.add_parser("promote", help="create or update campaigns to a version (arn or best)")
     _env(p)
     p.add_argument("--version", default="best", help="a solution version ARN, or best (default)")
@@ -170,6 +177,7 @@ def _run(args: argparse.Namespace, progress: Progress) -> None:
         "import": lambda: _import(ctx, args),
         "train": lambda: _train(ctx, args),
         "evaluate": lambda: _evaluate(ctx, args),
+        "experiment-report": lambda: _experiment_report(ctx, args),
         "promote": lambda: _promote(ctx, args),
         "batch": lambda: _batch(ctx, args),
         "events": lambda: _events(ctx, args),
@@ -246,6 +254,12 @@ def _evaluate(ctx: Context, args: argparse.Namespace) -> None:
     from pipeline.lifecycle.evaluation import run_evaluate
 
     run_evaluate(ctx, out_dir=args.out)
+
+
+def _experiment_report(ctx: Context, args: argparse.Namespace) -> None:
+    from pipeline.lifecycle.experiment_report import run_experiment_report
+
+    run_experiment_report(ctx, args.experiment, out_dir=args.out)
 
 
 def _promote(ctx: Context, args: argparse.Namespace) -> None:

@@ -16,6 +16,7 @@ import jsonschema
 import yaml
 
 from pipeline.errors import PipelineError
+from pipeline.experiments_config import experiment_problems
 from pipeline.paths import config_path, repo_root, schema_dir
 
 __all__ = ["OVERRIDABLE_SECTIONS", "ConfigError", "apply_overrides", "load_config", "load_dataset_schemas"]
@@ -58,6 +59,8 @@ def load_config(path: Path | None = None, stage: str | None = None) -> dict[str,
     for env_name, override in (data.get("overrides") or {}).items():
         for name in (override.get("campaigns") or {}).keys() - campaign_names:
             raise ConfigError(path, f"overrides/{env_name}/campaigns/{name}", "no campaign of that name")
+    for where, why in experiment_problems(data):
+        raise ConfigError(path, where, why)
     stage = stage if stage is not None else (os.environ.get("STAGE") or None)
     return apply_overrides(dict(data), stage)
 

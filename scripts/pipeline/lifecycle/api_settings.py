@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.errors import SettingsError
+from chalicelib.experiments import POPULAR
 from chalicelib.item_metadata import DEFAULT_COLUMNS
 from chalicelib.settings import (
     DEFAULT_API_KEY_HEADER,
@@ -24,6 +25,7 @@ __all__ = [
     "CATALOG_ARTIFACT",
     "campaign_arn",
     "catalog_key",
+    "experiments_environment",
     "render_chalice_config",
     "render_chalice_stage",
     "render_environment",
@@ -55,6 +57,19 @@ def campaign_arn(tf_outputs: Mapping[str, Any], campaign: str) -> str:
             f"no campaign {campaign!r} in the Terraform outputs (known: {known}); run make apply",
         )
     return str(arns[campaign])
+
+
+def experiments_environment(tf_outputs: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config's experiments for the API (EXPERIMENTS): each variant with its campaign's ARN."""
+    rendered: dict[str, Any] = {}
+    for experiment in config.get("experiments") or []:
+        variants = []
+        for variant in experiment["variants"]:
+            campaign = variant["campaign"]
+            arn = None if campaign == POPULAR else campaign_arn(tf_outputs, campaign)
+            variants.append({**variant, "campaign_arn": arn})
+        rendered[experiment["name"]] = {"route": experiment.get("route"), "variants": variants}
+    return rendered
 
 
 def render_environment(
@@ -106,6 +121,7 @@ def render_environment(
         "TRENDING_CAMPAIGN_ARN": (
             campaign_arn(tf_outputs, api["trending_campaign"]) if api.get("trending_campaign") else ""
         ),
+        "EXPERIMENTS": json.dumps(experiments_environment(tf_outputs, config), sort_keys=True),
     }
     env.update(_promotion_and_metadata_env(config, filters))
     Settings.from_env(env)  # what the Lambda will refuse, refuse now

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from personalize_rules.metric_names import METRIC_NAMES, SELECTED_CANDIDATE_KEY, SELECTED_SCORE_KEY
 from pipeline.lifecycle.aws import creation_time, paginate, sort_newest_first
 from pipeline.lifecycle.context import Context
 from pipeline.lifecycle.errors import NotFoundError
+from pipeline.lifecycle.report_files import report_paths, save_chart
 from pipeline.paths import repo_root
 
 __all__ = [
@@ -141,38 +143,32 @@ def format_table(rows: Sequence[VersionMetrics]) -> str:
 
 
 def _chart(rows: Sequence[VersionMetrics], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     keys = list(METRIC_NAMES)
     width = 0.8 / max(len(rows), 1)
-    fig, ax = plt.subplots(figsize=(11, 5))
-    for i, row in enumerate(rows):
-        xs = [j + i * width for j in range(len(keys))]
-        label = f"{row.solution}{' (baseline)' if row.is_baseline else ''} {row.short[-8:]}"
-        ax.bar(
-            xs,
-            [row.metrics.get(k, 0.0) for k in keys],
-            width,
-            label=label,
-            hatch="//" if row.is_baseline else "",
-        )
-    ax.set_xticks([j + width * (len(rows) - 1) / 2 for j in range(len(keys))])
-    ax.set_xticklabels([METRIC_LABELS[k] for k in keys])
-    ax.set_ylabel("score (higher is better)")
-    ax.set_title("Recommendation quality of each model version against the popularity baseline")
-    ax.legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+
+    def draw(ax: Any) -> None:
+        for i, row in enumerate(rows):
+            xs = [j + i * width for j in range(len(keys))]
+            label = f"{row.solution}{' (baseline)' if row.is_baseline else ''} {row.short[-8:]}"
+            ax.bar(
+                xs,
+                [row.metrics.get(k, 0.0) for k in keys],
+                width,
+                label=label,
+                hatch="//" if row.is_baseline else "",
+            )
+        ax.set_xticks([j + width * (len(rows) - 1) / 2 for j in range(len(keys))])
+        ax.set_xticklabels([METRIC_LABELS[k] for k in keys])
+        ax.set_ylabel("score (higher is better)")
+        ax.set_title("Recommendation quality of each model version against the popularity baseline")
+        ax.legend(fontsize="small")
+
+    save_chart(path, draw)
 
 
 def write_report(rows: Sequence[VersionMetrics], out_dir: Path, env: str) -> tuple[Path, Path]:
     """reports/evaluation-<env>.md and .png: the table, the chart and one sentence per metric."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    markdown, chart = out_dir / f"evaluation-{env}.md", out_dir / f"evaluation-{env}.png"
+    markdown, chart = report_paths(out_dir, f"evaluation-{env}")
     _chart(rows, chart)
     baseline = next((r for r in rows if r.is_baseline), None)
     best = max((r for r in rows if not r.is_baseline), key=_ndcg10, default=None)

@@ -23,7 +23,7 @@ locals {
 
   personalize_policy = {
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid      = "ListInputPrefixes"
         Effect   = "Allow"
@@ -60,8 +60,26 @@ locals {
         Action   = "kms:DescribeKey"
         Resource = var.kms_key_arn
       },
-    ]
+    ], local.metric_attribution_statements)
   }
+
+  # A metric attribution publishes to CloudWatch (PutMetricData has no resource-level permissions) and
+  # writes reports of bulk imports under its prefix ("Guidelines and requirements for a metric
+  # attribution", https://docs.aws.amazon.com/personalize/latest/dg/metric-attribution-requirements.html).
+  metric_attribution_statements = var.metric_attribution_prefix == null ? [] : [
+    {
+      Sid      = "PublishMetricAttribution"
+      Effect   = "Allow"
+      Action   = "cloudwatch:PutMetricData"
+      Resource = "*"
+    },
+    {
+      Sid      = "WriteMetricAttributionReports"
+      Effect   = "Allow"
+      Action   = "s3:PutObject"
+      Resource = "${var.bucket_arn}/${var.metric_attribution_prefix}*"
+    },
+  ]
 
   lambda_trust = {
     Version = "2012-10-17"

@@ -105,3 +105,9 @@ variable "tags" {
   description = "Tags added to every resource."
   default     = {}
 }
+
+variable "metric_attribution_prefix" {
+  type        = string
+  default     = null
+  description = "Key prefix in the bucket where the metric attribution writes its reports; null when the config has no metric_attribution (no CloudWatch or S3 grant for it)."
+}

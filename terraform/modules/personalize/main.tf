@@ -78,6 +78,29 @@ locals {
     }
   }
 
+  # Personalize's metric attribution (config `metric_attribution`), when the caller gives it a role to
+  # publish with. Metrics cannot change in place (CloudFormation: replacement), and a dataset group holds
+  # one attribution, so a change of metrics means removing the section, applying, then adding it back.
+  metric_attribution = try(local.config.metric_attribution, null) != null && var.metric_attribution_role_arn != null ? {
+    Attribution = {
+      Type      = "AWS::Personalize::MetricAttribution"
+      DependsOn = local.all_datasets
+      Properties = {
+        Name            = "${local.name}-metrics"
+        DatasetGroupArn = local.dataset_group_arn
+        Metrics = [for m in local.config.metric_attribution.metrics : {
+          EventType  = m.event_type
+          Expression = m.expression
+          MetricName = m.name
+        }]
+        MetricsOutputConfig = merge(
+          { RoleArn = var.metric_attribution_role_arn },
+          var.metric_attribution_output_path == null ? {} : { S3DataDestination = { Path = var.metric_attribution_output_path } },
+        )
+      }
+    }
+  } : {}
+
   dataset_group_arn = { "Fn::GetAtt" = ["DatasetGroup", "DatasetGroupArn"] }
   all_datasets      = [for d in values(local.datasets) : "Dataset${d.logical}"]
 
@@ -119,6 +142,7 @@ locals {
         DatasetGroupArn = local.dataset_group_arn
       })
     } },
+    local.metric_attribution,
     { for name, f in local.filters : "Filter${f.logical}" => {
       Type      = "AWS::Personalize::Filter"
       DependsOn = local.all_datasets
@@ -140,6 +164,7 @@ locals {
     { for type, d in local.datasets : "Dataset${d.logical}Arn" => { Value = { "Fn::GetAtt" = ["Dataset${d.logical}", "DatasetArn"] } } },
     { for name, s in local.solutions : "Solution${s.logical}Arn" => { Value = { "Fn::GetAtt" = ["Solution${s.logical}", "SolutionArn"] } } },
     { for name, f in local.filters : "Filter${f.logical}Arn" => { Value = { "Fn::GetAtt" = ["Filter${f.logical}", "FilterArn"] } } },
+    { for k, _ in local.metric_attribution : "MetricAttributionArn" => { Value = { Ref = k } } },
   )
 
   template = {

@@ -52,3 +52,8 @@ output "tracking_id" {
   description = "Tracking id to send PutEvents with."
   value       = lookup(local.stack_outputs, "TrackingId", null)
 }
+
+output "metric_attribution_arn" {
+  description = "ARN of the metric attribution (null without a metric_attribution section or role)."
+  value       = lookup(local.stack_outputs, "MetricAttributionArn", null)
+}

@@ -29,3 +29,20 @@ variable "tags" {
   description = "Tags added to the stack (CloudFormation propagates them to the resources)."
   default     = {}
 }
+
+variable "metric_attribution_role_arn" {
+  type        = string
+  default     = null
+  description = "Role Personalize assumes to publish the config's metric_attribution (CloudWatch, and S3 when metric_attribution_output_path is set); null leaves the metric attribution out."
+}
+
+variable "metric_attribution_output_path" {
+  type        = string
+  default     = null
+  description = "s3://bucket/prefix/ where Personalize writes metric attribution reports of bulk imports; null publishes to CloudWatch only."
+
+  validation {
+    condition     = var.metric_attribution_output_path == null || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$", var.metric_attribution_output_path))
+    error_message = "metric_attribution_output_path must be an s3://bucket/prefix path."
+  }
+}

@@ -13,7 +13,9 @@ locals {
   })
   name    = local.config.name
   storage = local.config.storage
-  api     = local.config.api
+  # Where Personalize's metric attribution writes reports of bulk imports (config metric_attribution).
+  metric_attribution_prefix = try(local.config.metric_attribution.output_prefix, "metric-attribution/")
+  api                       = local.config.api
 
   # Campaigns are created by the pipeline scripts (they need a trained solution version), under the
   # fixed name "<config name>-<campaign name>", so their ARNs are known before they exist.
@@ -69,27 +71,31 @@ module "personalize" {
   config_file = var.config_file
   schema_root = var.schema_root
   tags        = local.tags
+
+  metric_attribution_role_arn    = try(local.config.metric_attribution, null) == null ? null : module.iam.personalize_role_arn
+  metric_attribution_output_path = try(local.config.metric_attribution, null) == null ? null : "s3://${local.bucket_name}/${local.metric_attribution_prefix}"
 }
 
 module "iam" {
   source = "../iam"
 
-  name                  = local.name
-  account_id            = var.account_id
-  region                = var.region
-  partition             = var.partition
-  bucket_arn            = "arn:${var.partition}:s3:::${local.bucket_name}" # known at plan time
-  kms_key_arn           = module.storage.kms_key_arn
-  import_prefix         = local.storage.import_prefix
-  batch_input_prefix    = local.storage.batch_input_prefix
-  batch_output_prefix   = local.storage.batch_output_prefix
-  artifacts_prefix      = local.storage.artifacts_prefix
-  campaign_arns         = local.campaign_arns
-  filter_arns           = [for arn in values(module.personalize.filter_arns) : arn if arn != null]
-  api_key_parameter_arn = aws_ssm_parameter.api_keys.arn
-  api_function_prefix   = "${local.name}-api"
-  create_api_role       = var.create_api_role
-  tags                  = local.tags
+  name                      = local.name
+  account_id                = var.account_id
+  region                    = var.region
+  partition                 = var.partition
+  bucket_arn                = "arn:${var.partition}:s3:::${local.bucket_name}" # known at plan time
+  kms_key_arn               = module.storage.kms_key_arn
+  import_prefix             = local.storage.import_prefix
+  batch_input_prefix        = local.storage.batch_input_prefix
+  batch_output_prefix       = local.storage.batch_output_prefix
+  artifacts_prefix          = local.storage.artifacts_prefix
+  campaign_arns             = local.campaign_arns
+  filter_arns               = [for arn in values(module.personalize.filter_arns) : arn if arn != null]
+  api_key_parameter_arn     = aws_ssm_parameter.api_keys.arn
+  api_function_prefix       = "${local.name}-api"
+  metric_attribution_prefix = try(local.config.metric_attribution, null) == null ? null : local.metric_attribution_prefix
+  create_api_role           = var.create_api_role
+  tags                      = local.tags
 }
 
 # Which runtime operation (and so which AWS/Personalize metrics) each campaign serves, from its recipe.

@@ -219,6 +219,25 @@ def test_personalize_resources_exist_as_declared(
     assert tracker["name"] == f"{NAME}-{config['event_tracker']['name']}"
 
 
+def test_the_configured_metric_attribution_is_in_the_dataset_group(
+    local_stack: Any, outputs: dict[str, Any], config: dict[str, Any]
+) -> None:
+    personalize = local_stack.client("personalize")
+    [summary] = personalize.list_metric_attributions(datasetGroupArn=outputs["dataset_group_arn"])[
+        "metricAttributions"
+    ]
+    assert (summary["name"], summary["status"]) == (f"{NAME}-metrics", "ACTIVE")
+    arn = summary["metricAttributionArn"]
+    described = personalize.describe_metric_attribution(metricAttributionArn=arn)["metricAttribution"]
+    prefix = config["metric_attribution"].get("output_prefix", "metric-attribution/")
+    assert described["metricsOutputConfig"]["s3DataDestination"]["path"] == f"s3://{outputs['bucket_name']}/{prefix}"
+    assert described["metricsOutputConfig"]["roleArn"].endswith(f":role/{NAME}-personalize")
+    metrics = personalize.list_metric_attribution_metrics(metricAttributionArn=arn)["metrics"]
+    assert [(m["metricName"], m["eventType"], m["expression"]) for m in metrics] == [
+        (m["name"], m["event_type"], m["expression"]) for m in config["metric_attribution"]["metrics"]
+    ]
+
+
 def test_a_second_plan_shows_no_changes(outputs: dict[str, Any]) -> None:
     assert infra.plan_has_changes("local") is False
 

@@ -247,8 +247,12 @@ def test_the_contract_check_rejects_bodies_statuses_and_headers_the_document_doe
         "X-Recommendations-Source": "personalize",
         "X-Cache": "miss",
         "Cache-Control": "private, max-age=5",
+        "X-Recommendation-Id": "RID-1",  # every answer carries one (made up for a fallback)
     }
     check_response(openapi, "/recommendations", 200, good, headers)
+    missing_id = {k: v for k, v in headers.items() if k != "X-Recommendation-Id"}
+    with pytest.raises(ContractError, match="X-Recommendation-Id"):
+        check_response(openapi, "/recommendations", 200, good, missing_id)
     with pytest.raises(ContractError, match="status not documented"):
         check_response(openapi, "/recommendations", 404, good)
     with pytest.raises(ContractError):

@@ -185,3 +185,29 @@ run "rejects_wildcard_filter_arn" {
   }
   expect_failures = [var.filter_arns]
 }
+
+run "personalize_may_publish_a_metric_attribution_only_when_one_is_configured" {
+  command = plan
+
+  assert {
+    condition     = length([for s in jsondecode(output.personalize_policy_json).Statement : s if s.Sid == "PublishMetricAttribution"]) == 0
+    error_message = "no metric attribution: no CloudWatch grant"
+  }
+}
+
+run "personalize_publishes_metric_attribution_reports_under_their_prefix_only" {
+  command = plan
+
+  variables {
+    metric_attribution_prefix = "metric-attribution/"
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(output.personalize_policy_json).Statement : s.Resource if s.Sid == "WriteMetricAttributionReports"]) == "arn:aws:s3:::acme-recs-data-123456789012/metric-attribution/*"
+    error_message = "reports are written under the configured prefix only"
+  }
+  assert {
+    condition     = one([for s in jsondecode(output.personalize_policy_json).Statement : s.Action if s.Sid == "PublishMetricAttribution"]) == "cloudwatch:PutMetricData"
+    error_message = "the metric attribution publishes to CloudWatch"
+  }
+}

@@ -141,3 +141,53 @@ run "rejects_stack_name_with_underscores" {
   }
   expect_failures = [var.stack_name]
 }
+
+run "leaves_the_metric_attribution_out_without_a_role" {
+  command = plan
+
+  variables {
+    config_file = "tests/fixtures/metric_attribution.yaml"
+  }
+
+  assert {
+    condition     = length([for k, r in jsondecode(output.template_body).Resources : k if r.Type == "AWS::Personalize::MetricAttribution"]) == 0
+    error_message = "no role to publish with: no metric attribution"
+  }
+}
+
+run "renders_the_metric_attribution_with_its_metrics_role_and_s3_path" {
+  command = plan
+
+  variables {
+    config_file                    = "tests/fixtures/metric_attribution.yaml"
+    metric_attribution_role_arn    = "arn:aws:iam::123456789012:role/acme-recs-personalize"
+    metric_attribution_output_path = "s3://acme-recs-data/metric-attribution/"
+  }
+
+  assert {
+    condition     = jsondecode(output.template_body).Resources.Attribution.Type == "AWS::Personalize::MetricAttribution"
+    error_message = "the config's metric_attribution becomes an AWS::Personalize::MetricAttribution"
+  }
+  assert {
+    condition     = jsondecode(output.template_body).Resources.Attribution.Properties.Metrics[1] == { EventType = "Purchase", Expression = "SUM(Interactions.EVENT_VALUE)", MetricName = "revenue" }
+    error_message = "metrics keep their event type, expression and name"
+  }
+  assert {
+    condition     = jsondecode(output.template_body).Resources.Attribution.Properties.MetricsOutputConfig == { RoleArn = "arn:aws:iam::123456789012:role/acme-recs-personalize", S3DataDestination = { Path = "s3://acme-recs-data/metric-attribution/" } }
+    error_message = "the output config carries the role and the S3 path"
+  }
+  assert {
+    condition     = contains(keys(jsondecode(output.template_body).Outputs), "MetricAttributionArn")
+    error_message = "the stack outputs the metric attribution's ARN"
+  }
+}
+
+run "refuses_an_output_path_that_is_not_s3" {
+  command = plan
+
+  variables {
+    metric_attribution_output_path = "https://example.com/metrics"
+  }
+
+  expect_failures = [var.metric_attribution_output_path]
+}
