@@ -44,7 +44,7 @@ def experiment_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
                 known = ", ".join(sorted(campaigns | {POPULAR}))
                 yield f"{where}/campaign", f"no campaign named {campaign!r} (known: {known})"
             promotion = variant.get("promotion")
-            if promotion and promotions is not None and promotion not in promotions:
+            if promotion and promotion not in promotions:
                 known = ", ".join(sorted(promotions)) or "none"
                 yield f"{where}/promotion", f"no promotion named {promotion!r} (known: {known})"
             if variant.get("filter") and variant["filter"] not in filters:
@@ -55,12 +55,6 @@ def experiment_problems(config: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
             yield f"experiments/{i}/variants", f"the weights of {name!r} sum to {total}, not {TOTAL_WEIGHT}"
 
 
-def _promotion_names(config: Mapping[str, Any]) -> set[str] | None:
-    """The configured promotions' names, or None when the config has no `promotions` section (a variant's
-    promotion is then passed to the API unchecked, and the API's promotion code judges it)."""
-    section = config.get("promotions")
-    if section is None:
-        return None
-    if isinstance(section, Mapping):
-        return {str(name) for name in section}
-    return {str(p["name"]) for p in section if isinstance(p, Mapping) and "name" in p}
+def _promotion_names(config: Mapping[str, Any]) -> set[str]:
+    """The names of the config's `promotions` (the API refuses any other, so the config does too)."""
+    return {str(p["name"]) for p in config.get("promotions") or [] if isinstance(p, Mapping) and "name" in p}

@@ -23,6 +23,7 @@ from chalicelib.experiments import (
     made_up_recommendation_id,
     parse_experiments,
 )
+from chalicelib.promotions import parse_promotions
 from chalicelib.runtime import build_runtime, set_runtime
 from tests.contract import check_response
 
@@ -124,11 +125,13 @@ def exp_api(aws: dict[str, Any], tmp_path: Path, k: SimpleNamespace) -> Iterator
             "promotion": "new",
         },
     ]
-    experiments = parse_experiments(json.dumps({EXP: {"variants": variants}}), k.make_settings().filters)
+    filters = k.make_settings().filters
+    experiments = parse_experiments(json.dumps({EXP: {"variants": variants}}), filters)
+    new = {"new": {"filter": "in-category", "percent": 50, "filter_values": {"CATEGORY": ["Garden"]}}}
     client = k.personalize_client()
     stubber = Stubber(client)
     runtime = build_runtime(
-        k.make_settings(experiments=experiments),
+        k.make_settings(experiments=experiments, promotions=parse_promotions(json.dumps(new), filters)),
         personalize=client,
         s3=aws["s3"],
         ssm=aws["ssm"],
@@ -192,9 +195,25 @@ def test_the_popular_variant_answers_the_catalog_with_its_filter_and_a_made_up_i
 
 def test_braze_picks_the_variant_and_an_unknown_one_is_a_400(exp_api: Any, recs_log: list[str]) -> None:
     user = _user_in("popular")
-    exp_api.expect_recommendations(["i1"])
+    exp_api.expect_recommendations(
+        ["i1"],
+        {
+            "campaignArn": OTHER_CAMPAIGN,
+            "userId": user,
+            "numResults": 15,
+            "filterArn": exp_api.runtime.settings.filters["exclude-interacted"].arn,
+            "promotions": [
+                {
+                    "name": "new",
+                    "percentPromotedItems": 50,
+                    "filterArn": exp_api.runtime.settings.filters["in-category"].arn,
+                    "filterValues": {"CATEGORY": '"Garden"'},
+                }
+            ],
+        },
+    )
     response = exp_api.get(f"/recommendations?user_id={user}&experiment={EXP}&variant=promo")
-    assert response.headers["X-Variant"] == "promo"
+    assert response.headers["X-Variant"] == "promo"  # the variant's promotion went to Personalize
     [exposure] = [json.loads(line) for line in recs_log if '"event":"exposure"' in line]
     assert exposure["overridden"] is True
     bad = exp_api.get(f"/recommendations?user_id={user}&experiment={EXP}&variant=nope")

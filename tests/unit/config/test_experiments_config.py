@@ -22,7 +22,8 @@ TF_OUTPUTS = {
         name: f"{ARN}:filter/{name}" for name in ("exclude-interacted", "exclude-purchased", "in-category")
     },
     "campaign_arns": {
-        name: f"{ARN}:campaign/{name}" for name in ("user-personalization", "similar-items", "ranking")
+        name: f"{ARN}:campaign/{name}"
+        for name in ("user-personalization", "similar-items", "ranking", "trending")
     },
 }
 
@@ -78,13 +79,14 @@ def test_the_shipped_experiment_renders_with_campaign_arns_and_parses_in_the_api
     assert experiment.variants[0].campaign_arn is None
 
 
-def test_a_variants_promotion_must_be_configured_once_promotions_are() -> None:
+def test_a_variants_promotion_must_be_a_configured_promotion() -> None:
     from pipeline.experiments_config import experiment_problems
 
     config = yaml.safe_load(config_path().read_text(encoding="utf-8"))
-    config["experiments"] = [{"name": "e", "variants": _variants(promotion="new-arrivals")}]
-    assert list(experiment_problems(config)) == []  # no promotions section: passed through unchecked
     config["promotions"] = [{"name": "overstock"}]
+    config["experiments"] = [{"name": "e", "variants": _variants(promotion="overstock")}]
+    assert list(experiment_problems(config)) == []
+    config["experiments"] = [{"name": "e", "variants": _variants(promotion="new-arrivals")}]
     assert list(experiment_problems(config)) == [
         ("experiments/0/variants/1/promotion", "no promotion named 'new-arrivals' (known: overstock)")
     ]
