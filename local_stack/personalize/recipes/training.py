@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from local_stack.personalize import metrics as offline
+from local_stack.personalize.recipes import metrics as offline
 from local_stack.personalize.recipes.candidates import Candidate, candidates_for
 from local_stack.personalize.recipes.data import TrainingData, encode_interactions
 from local_stack.personalize.recipes.hpo import plan_search

@@ -5,8 +5,8 @@ from collections.abc import Callable, Iterable
 
 import pytest
 
-from local_stack.personalize.metrics import METRIC_NAMES, score_queries, split_for_evaluation
 from local_stack.personalize.recipes import TrainingData, encode_interactions, evaluate
+from local_stack.personalize.recipes.metrics import METRIC_NAMES, score_queries, split_for_evaluation
 
 Row = tuple[str, str, int, str, float | None]
 Build = Callable[[Iterable[Row]], TrainingData]

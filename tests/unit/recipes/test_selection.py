@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from local_stack.personalize import metrics as offline
 from local_stack.personalize.recipes import TrainingData, encode_interactions, train
+from local_stack.personalize.recipes import metrics as offline
 from local_stack.personalize.recipes.candidates import Candidate, candidates_for
 from local_stack.personalize.recipes.fit import fit_baseline
 from local_stack.personalize.recipes.selection import select_candidate, validation_split
