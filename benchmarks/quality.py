@@ -20,7 +20,8 @@ emulator's user-personalization over the best baseline of the dataset. With seve
 figures pool the scored users of every seed. Each ratio carries ± one standard error of the paired
 per-user difference (emulator minus that baseline, over the baseline's mean): the held-out users are
 few (10 %), so a ratio within about two of them of 1.0 is a tie, not a win or a loss.
-Knobs (env): QUALITY_SEEDS (3: one seed's held-out users are too few to tell close models apart), QUALITY_DATASETS (comma-separated names; all by default).
+Knobs (env): QUALITY_SEEDS (3: one seed's held-out users are too few to tell close models apart),
+QUALITY_DATASETS (comma-separated names; all by default).
 """
 
 from __future__ import annotations
