@@ -6,10 +6,11 @@ DuckDB parses the CSV once into a table (all columns as text, so that our number
 lenient casts, judges a value; a file past MATERIALIZE_MAX_BYTES is read again by each query instead, so
 files larger than memory work), on every core. Rows it can't parse (wrong column count, an unclosed quote,
 bad UTF-8) make that parse fail; the file is then read again with DuckDB's rejects table, which holds
-them with their line (and makes DuckDB read on one thread, so only such a file pays for it). Aggregates
-(per-user counts, distinct items, references to the other files, duplicate IDs) are SQL GROUP BYs over
-that table; the exact-duplicate count sorts one 64-bit hash per row, computed while parsing (8 bytes a
-row). The file's SHA-256 is computed by a thread reading the same bytes while DuckDB parses them (the
+them with their line (and makes DuckDB read on one thread, so only such a file pays for it). An
+interactions file takes two scans: the value rules' counts, which also gather one 64-bit hash per row
+for the exact-duplicate count (8 bytes a row, sorted in numpy), then the users' and the items' GROUP BYs
+as one GROUPING SETS query; references to the other files and duplicate IDs are SQL over those
+aggregates. The file's SHA-256 is computed by a thread reading the same bytes while DuckDB parses them (the
 digest the import's content-addressed key needs).
 
 Records are numbered in file order (the table's rowid, or `WITH ORDINALITY` on a file read per query).
@@ -122,6 +123,16 @@ class _Bytes:
         return self
 
 
+def _repeated_hashes(lists: pa.Array) -> int:
+    """How many hashes repeat one before them, in lists of 64-bit hashes (a repeat is always in its
+    original's list). Each list is sorted on its own, so at most one is copied at a time."""
+    count = 0
+    for i in range(len(lists)):
+        hashes = np.sort(lists[i].values.to_numpy())
+        count += int(np.count_nonzero(hashes[1:] == hashes[:-1]))
+    return count
+
+
 class FileChecker:
     """Checks dataset files on one DuckDB connection (so the interactions file can be checked against the
     users' and items' IDs); close it when done."""
@@ -231,6 +242,7 @@ class _FileRun:
         self.result = FileCheck(file, dataset_type)
         # repeated records found by SQL: (record, record it repeats, rule, severity, column, field, text)
         self._repeats: list[_Repeat] = []
+        self._duplicates = 0  # exact duplicate interactions, counted in the value rules' scan
 
     # ------------------------------------------------------------------------------------------ driver
     def check(
@@ -298,23 +310,18 @@ class _FileRun:
             f"quote = '\"', escape = '\"', columns = {columns}{kept}{new_line})"
         )
         raw = ", ".join(quote_ident(n) for n in self.names)
-        # an interactions record's hash, for exact duplicates: computed while parsing (the table then
-        # holds 8 bytes more a row) costs less than reading every text column back from the table
-        hashed = f", hash({raw}) AS {_ROW_HASH}" if self.dataset_type == "interactions" else ""
         self.materialized, self.rejecting = materialize, rejects
         rec = quote_ident("#rec")
         if materialize:
             # inserted in file order (preserve_insertion_order), so a record's rowid is its number - 1
             # (DuckDB docs, "Order Preservation": on materialized tables rowid gives the original order);
             # WITH ORDINALITY would make DuckDB parse on one thread
-            self.db.execute(
-                f"CREATE OR REPLACE TEMP TABLE {self.table} AS SELECT {raw}{hashed} FROM {source}"
-            )
+            self.db.execute(f"CREATE OR REPLACE TEMP TABLE {self.table} AS SELECT {raw} FROM {source}")
             numbered = f"rowid + 1 AS {rec}, *"
         else:  # a query that doesn't ask for the record number still reads in parallel
             self.db.execute(
                 f"CREATE OR REPLACE TEMP VIEW {self.table} AS "
-                f"SELECT ordinality AS {rec}, {raw}{hashed} FROM {source} WITH ORDINALITY"
+                f"SELECT ordinality AS {rec}, {raw} FROM {source} WITH ORDINALITY"
             )
             numbered = "*"
         typed = ", ".join(f"{typed_sql(s)} AS {typed_column(s.name)}" for s in self.specs)
@@ -331,21 +338,40 @@ class _FileRun:
         ts = typed_column("TIMESTAMP")
         plausible = f"{ts} BETWEEN 0 AND {self.future_limit}"
         extra = [f"min({ts}) FILTER (WHERE {plausible})", f"max({ts}) FILTER (WHERE {plausible})"]
+        # an interactions record's 64-bit hash, for exact duplicates, gathered in the same scan: one list
+        # per event type and top 4 bits of the hash (a repeat is in its original's list), each sorted on
+        # its own as it arrives, so that only one small list is ever copied out of DuckDB at a time
+        hashed = self.dataset_type == "interactions"
+        keys = [quote_ident("EVENT_TYPE")] if group else []
+        keys += [f"{_ROW_HASH} >> 60"] if hashed else []
         select = ", ".join(
             [
                 quote_ident("EVENT_TYPE") if group else "NULL",
                 "count(*)",
                 *counts,
                 *(extra if time_range else []),
+                *([f"list({_ROW_HASH})"] if hashed else []),
             ]
         )
-        rows = self.db.execute(
-            f"SELECT {select} FROM {self.view}" + (f" GROUP BY {quote_ident('EVENT_TYPE')}" if group else "")
-        ).fetchall()
+        raw = ", ".join(quote_ident(n) for n in self.names)
+        source = f"(SELECT *, hash({raw}) AS {_ROW_HASH} FROM {self.view})" if hashed else self.view
+        rows: list[tuple[Any, ...]] = []
+        self._duplicates = 0
+        with self.db.sql(
+            f"SELECT {select} FROM {source}" + (f" GROUP BY {', '.join(keys)}" if keys else "")
+        ).to_arrow_reader(1) as reader:
+            for batch in reader:
+                if hashed:
+                    self._duplicates += _repeated_hashes(batch.column(batch.num_columns - 1))
+                    batch = batch.drop_columns([batch.schema.names[-1]])
+                rows += [tuple(r.values()) for r in batch.to_pylist()]
         totals = [sum(int(r[2 + k]) for r in rows) for k in range(len(self.rules))]
         self.result.rows = sum(int(r[1]) for r in rows)
         if group:
-            events = {(r[0] or ""): int(r[1]) for r in rows if r[1]}
+            events: dict[str, int] = {}
+            for r in rows:
+                events[r[0] or ""] = events.get(r[0] or "", 0) + int(r[1])
+            events = {name: n for name, n in events.items() if n}
             info["event_types"] = dict(sorted(events.items(), key=lambda kv: -kv[1]))
         if time_range:
             lows = [r[-2] for r in rows if r[-2] is not None]
@@ -433,18 +459,26 @@ class _FileRun:
         check_minimums: bool,
     ) -> None:
         users, items = quote_ident(self.prefix + "users"), quote_ident(self.prefix + "items")
+        both = quote_ident(self.prefix + "users_items")
+        user, item = quote_ident("USER_ID"), quote_ident("ITEM_ID")
         kept = (
-            f"{quote_ident('EVENT_TYPE')} = {sql_literal(event_type)}" if event_type is not None else "true"
+            f"count(*) FILTER (WHERE {quote_ident('EVENT_TYPE')} = {sql_literal(event_type)})"
+            if event_type is not None
+            else "NULL"
+        )
+        # each user's and each item's interactions, in one scan (a file read per query is parsed once
+        # for both); the users' rows have grouping(USER_ID) = 0
+        self.db.execute(
+            f"CREATE OR REPLACE TEMP TABLE {both} AS SELECT * FROM (SELECT grouping({user}) = 0 AS is_user, "
+            f"CASE WHEN grouping({user}) = 0 THEN {user} ELSE {item} END AS id, count(*) AS c, "
+            f"{kept} AS kept FROM {self.view} GROUP BY GROUPING SETS (({user}), ({item}))) "
+            "WHERE id IS NOT NULL"
         )
         self.db.execute(
-            f"CREATE OR REPLACE TEMP TABLE {users} AS SELECT {quote_ident('USER_ID')} AS id, count(*) AS c, "
-            f"count(*) FILTER (WHERE {kept}) AS kept FROM {self.view} "
-            f"WHERE {quote_ident('USER_ID')} IS NOT NULL GROUP BY ALL"
+            f"CREATE OR REPLACE TEMP VIEW {users} AS SELECT id, c, "
+            f"{'kept' if event_type is not None else 'c AS kept'} FROM {both} WHERE is_user"
         )
-        self.db.execute(
-            f"CREATE OR REPLACE TEMP TABLE {items} AS SELECT {quote_ident('ITEM_ID')} AS id, count(*) AS c "
-            f"FROM {self.view} WHERE {quote_ident('ITEM_ID')} IS NOT NULL GROUP BY ALL"
-        )
+        self.db.execute(f"CREATE OR REPLACE TEMP VIEW {items} AS SELECT id, c FROM {both} WHERE NOT is_user")
         found = {key: info.pop(key) for key in ("event_types", "time_range") if key in info}
         info["distinct_users"] = self._scalar(f"SELECT count(*) FROM {users}")
         info["distinct_items"] = self._scalar(f"SELECT count(*) FROM {items}")
@@ -489,19 +523,9 @@ class _FileRun:
         }  # fmt: skip
 
     def _check_duplicates(self, info: dict[str, Any]) -> None:
-        """Exact duplicates (the same text in every column): one 64-bit hash per row, sorted."""
-        reader = self.db.sql(f"SELECT {_ROW_HASH} FROM {self.table}").to_arrow_reader(1 << 20)
-        hashes = np.empty(self.result.rows, np.uint64)
-        at = 0
-        with reader:
-            for batch in reader:
-                column = batch.column(0).to_numpy()
-                hashes[at : at + len(column)] = column
-                at += len(column)
-        hashes = hashes[:at]
-        hashes.sort()
-        count = int(np.count_nonzero(hashes[1:] == hashes[:-1])) if at > 1 else 0
-        del hashes
+        """Exact duplicates (the same text in every column), counted from the rows' hashes that the value
+        rules' scan gathered."""
+        count = self._duplicates
         info["exact_duplicates"] = count
         self._report_repeats(
             count, [quote_ident(n) for n in self.names], "duplicate_interaction", "warning", None,
