@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,14 +124,16 @@ class _Bytes:
         return self
 
 
-def _repeated_hashes(lists: pa.Array) -> int:
+def _repeated_hashes(lists: pa.Array, pool: ThreadPoolExecutor) -> int:
     """How many hashes repeat one before them, in lists of 64-bit hashes (a repeat is always in its
-    original's list). Each list is sorted on its own, so at most one is copied at a time."""
-    count = 0
-    for i in range(len(lists)):
+    original's list). Each list is sorted on its own, on the pool's threads (numpy's sort releases the
+    GIL)."""
+
+    def repeats(i: int) -> int:
         hashes = np.sort(lists[i].values.to_numpy())
-        count += int(np.count_nonzero(hashes[1:] == hashes[:-1]))
-    return count
+        return int(np.count_nonzero(hashes[1:] == hashes[:-1]))
+
+    return sum(pool.map(repeats, range(len(lists))))
 
 
 class FileChecker:
@@ -145,6 +148,7 @@ class FileChecker:
         self.future_limit = int((now if now is not None else time.time()) + _FUTURE_SLACK_SECONDS)
         self._spill = tempfile.TemporaryDirectory(prefix="dataset-check-")
         threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        self.threads = threads
         self.db = duckdb.connect(
             config={
                 "memory_limit": MEMORY_LIMIT,
@@ -224,6 +228,7 @@ class _FileRun:
     ) -> None:
         self.db = owner.db
         self.digests = owner.digests
+        self.threads = owner.threads
         self.main = owner.collector
         self.c = ProblemCollector(owner.collector.max_examples)
         self.dataset_type = dataset_type
@@ -339,8 +344,8 @@ class _FileRun:
         plausible = f"{ts} BETWEEN 0 AND {self.future_limit}"
         extra = [f"min({ts}) FILTER (WHERE {plausible})", f"max({ts}) FILTER (WHERE {plausible})"]
         # an interactions record's 64-bit hash, for exact duplicates, gathered in the same scan: one list
-        # per event type and top 4 bits of the hash (a repeat is in its original's list), each sorted on
-        # its own as it arrives, so that only one small list is ever copied out of DuckDB at a time
+        # per event type and top 4 bits of the hash (a repeat is in its original's list), sorted on their
+        # own as they arrive, a few at a time, so that only small lists are ever copied out of DuckDB
         hashed = self.dataset_type == "interactions"
         keys = [quote_ident("EVENT_TYPE")] if group else []
         keys += [f"{_ROW_HASH} >> 60"] if hashed else []
@@ -357,12 +362,15 @@ class _FileRun:
         source = f"(SELECT *, hash({raw}) AS {_ROW_HASH} FROM {self.view})" if hashed else self.view
         rows: list[tuple[Any, ...]] = []
         self._duplicates = 0
-        with self.db.sql(
-            f"SELECT {select} FROM {source}" + (f" GROUP BY {', '.join(keys)}" if keys else "")
-        ).to_arrow_reader(1) as reader:
+        with (
+            self.db.sql(
+                f"SELECT {select} FROM {source}" + (f" GROUP BY {', '.join(keys)}" if keys else "")
+            ).to_arrow_reader(self.threads) as reader,
+            ThreadPoolExecutor(self.threads, thread_name_prefix="dataset-sort") as pool,
+        ):
             for batch in reader:
                 if hashed:
-                    self._duplicates += _repeated_hashes(batch.column(batch.num_columns - 1))
+                    self._duplicates += _repeated_hashes(batch.column(batch.num_columns - 1), pool)
                     batch = batch.drop_columns([batch.schema.names[-1]])
                 rows += [tuple(r.values()) for r in batch.to_pylist()]
         totals = [sum(int(r[2 + k]) for r in rows) for k in range(len(self.rules))]
