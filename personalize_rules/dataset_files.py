@@ -264,16 +264,21 @@ class _FileRun:
             return self.result
         self.result.readable = True
         hashing = _Bytes(self.path, header.data_offset) if self.digests else None
-        materialize = keep or self.path.stat().st_size <= MATERIALIZE_MAX_BYTES
         info: dict[str, Any] = {}
         try:
-            self._define_view(header.line_endings, materialize, rejects=False)
+            # read by each scan (two for an interactions file, each parsing on every core) rather than
+            # parsed into a table first: measured faster and half the memory; a problem's examples read
+            # the file again
+            self._define_view(header.line_endings, keep, rejects=False)
             self._check_values(info, event_type)
         except duckdb.InterruptException:
             raise
         except duckdb.Error:
             # a record DuckDB can't parse (or a read error): read again, keeping such records in the
-            # rejects table (which makes DuckDB parse on one thread, so only a file that needs it pays)
+            # rejects table (which makes DuckDB parse on one thread, so only a file that needs it pays),
+            # into a table when it fits (a file read per query would number records after a rejected one
+            # wrongly, see tests/unit/validation/test_parse_modes.py)
+            materialize = keep or self.path.stat().st_size <= MATERIALIZE_MAX_BYTES
             self._define_view(header.line_endings, materialize, rejects=True)
             self._check_values(info, event_type)
         rejected = self._check_rejects() if self.rejecting else []
@@ -298,8 +303,8 @@ class _FileRun:
 
     def _define_view(self, line_endings: str, materialize: bool, rejects: bool) -> None:
         """The file's records (every column as text) and a view adding the record number and every
-        column as its type. A file up to MATERIALIZE_MAX_BYTES is parsed once into a table in memory; a
-        bigger one is read again by each query (a table that size would spill to disk, which costs more).
+        column as its type. With `materialize`, parsed once into a table in memory; otherwise read again
+        by each query.
         With `rejects`, records DuckDB can't parse are skipped and kept in the rejects table; without,
         the first one raises."""
         columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in self.names) + "}"
@@ -315,6 +320,9 @@ class _FileRun:
             f"quote = '\"', escape = '\"', columns = {columns}{kept}{new_line})"
         )
         raw = ", ".join(quote_ident(n) for n in self.names)
+        # a second definition (with rejects) may change a view into a table
+        self.db.execute(f"DROP VIEW IF EXISTS {self.view}")
+        self.db.execute(f"DROP {'TABLE' if self.materialized else 'VIEW'} IF EXISTS {self.table}")
         self.materialized, self.rejecting = materialize, rejects
         rec = quote_ident("#rec")
         if materialize:
