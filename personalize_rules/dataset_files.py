@@ -2,16 +2,17 @@
 
 Every rule is written once, as a SQL condition over a row (`_value_rules`) or an aggregate over the file;
 the same condition counts the rule's occurrences and then, only when it fired, finds its first examples.
-DuckDB parses the CSV once into a table (all columns as text, so that our number grammar, not DuckDB's
-lenient casts, judges a value; a file past MATERIALIZE_MAX_BYTES is read again by each query instead, so
-files larger than memory work), on every core. Rows it can't parse (wrong column count, an unclosed quote,
-bad UTF-8) make that parse fail; the file is then read again with DuckDB's rejects table, which holds
-them with their line (and makes DuckDB read on one thread, so only such a file pays for it). An
-interactions file takes two scans: the value rules' counts, which also gather one 64-bit hash per row
-for the exact-duplicate count (8 bytes a row, sorted in numpy), then the users' and the items' GROUP BYs
-as one GROUPING SETS query; references to the other files and duplicate IDs are SQL over those
-aggregates. The file's SHA-256 is computed by a thread reading the same bytes while DuckDB parses them (the
-digest the import's content-addressed key needs).
+DuckDB reads the CSV with every column as text (so that our number grammar, not DuckDB's lenient
+casts, judges a value), on every core, once per scan: an interactions file takes two, the value rules'
+counts, which also gather one 64-bit hash per row for the exact-duplicate count (8 bytes a row, sorted
+in numpy), then the users' and the items' GROUP BYs as one GROUPING SETS query; references to the other
+files and duplicate IDs are SQL over those aggregates. No table holds the rows (only their hashes are
+kept), so files larger than memory work. Rows DuckDB can't parse (wrong column count, an unclosed
+quote, bad UTF-8) make the first scan fail; the file is then read again with DuckDB's rejects table,
+which holds them with their line (and makes DuckDB read on one thread, so only such a file pays for
+it), into a table when it is up to MATERIALIZE_MAX_BYTES (so that records after a rejected one are
+numbered right) or when the caller keeps the typed table. The file's SHA-256 is computed by a thread
+reading the same bytes while DuckDB parses them (the digest the import's content-addressed key needs).
 
 Records are numbered in file order (the table's rowid, or `WITH ORDINALITY` on a file read per query).
 A problem's physical line comes from that number: directly when every record is one line (the line
@@ -56,7 +57,7 @@ from personalize_rules.value_rules import (
 __all__ = ["DatasetFileError", "FileCheck", "FileChecker", "ImportCheck", "read_import"]
 
 MEMORY_LIMIT = "1GB"  # DuckDB spills its aggregates to a temporary directory past this
-MATERIALIZE_MAX_BYTES = 256 << 20
+MATERIALIZE_MAX_BYTES = 256 << 20  # a file with rejected records, parsed into a table up to this
 _FUTURE_SLACK_SECONDS = 366 * 86400
 _INTERACTION_RESERVED = {
     "USER_ID", "ITEM_ID", "TIMESTAMP", "IMPRESSION", "RECOMMENDATION_ID", "EVENT_ATTRIBUTION_SOURCE",
