@@ -243,6 +243,7 @@ class _FileRun:
         self.view = f"f{n}_rows"
         self.materialized = False  # the records parsed once into a table, or read again by each query
         self.rejecting = False  # records DuckDB can't parse go to the rejects table (rather than raise)
+        self.line_endings = "LF"
         self.rejects = f"f{n}_rejects"
         self.prefix = f"f{n}_"
         self.result = FileCheck(file, dataset_type)
@@ -264,6 +265,7 @@ class _FileRun:
         if not header.ok:
             return self.result
         self.result.readable = True
+        self.line_endings = header.line_endings
         hashing = _Bytes(self.path, header.data_offset) if self.digests else None
         info: dict[str, Any] = {}
         try:
@@ -396,6 +398,8 @@ class _FileRun:
             if lows and highs:
                 lo, hi = int(min(lows)), int(max(highs))
                 info["time_range"] = {"min": lo, "max": hi, "from": iso_time(lo), "to": iso_time(hi)}
+        if sum(1 for count in totals if count) > 1:
+            self._materialize()  # examples of several rules: a table costs less than a read for each
         for rule, count in zip(self.rules, totals, strict=True):
             if not count:
                 continue
@@ -414,6 +418,11 @@ class _FileRun:
                             rule.severity),
                     int(rec) - 1,
                 )  # fmt: skip
+
+    def _materialize(self) -> None:
+        """Parse a file read per query into a table, when it fits, for the queries still to come."""
+        if not self.materialized and not self.rejecting and self.path.stat().st_size <= MATERIALIZE_MAX_BYTES:
+            self._define_view(self.line_endings, True, rejects=False)
 
     # ------------------------------------------------------------------------------------------ rejects
     def _check_rejects(self) -> list[int]:
