@@ -11,7 +11,8 @@ kept), so files larger than memory work. Rows DuckDB can't parse (wrong column c
 quote, bad UTF-8) make the first scan fail; the file is then read again with DuckDB's rejects table,
 which holds them with their line (and makes DuckDB read on one thread, so only such a file pays for
 it), into a table when it is up to MATERIALIZE_MAX_BYTES (so that records after a rejected one are
-numbered right) or when the caller keeps the typed table. The file's SHA-256 is computed by a thread
+numbered right), when several value rules fired (their examples then read the table, not the file
+again each) or when the caller keeps the typed table. The file's SHA-256 is computed by a thread
 reading the same bytes while DuckDB parses them (the digest the import's content-addressed key needs).
 
 Records are numbered in file order (the table's rowid, or `WITH ORDINALITY` on a file read per query).
@@ -57,7 +58,7 @@ from personalize_rules.value_rules import (
 __all__ = ["DatasetFileError", "FileCheck", "FileChecker", "ImportCheck", "read_import"]
 
 MEMORY_LIMIT = "1GB"  # DuckDB spills its aggregates to a temporary directory past this
-MATERIALIZE_MAX_BYTES = 256 << 20  # a file with rejected records, parsed into a table up to this
+MATERIALIZE_MAX_BYTES = 256 << 20  # a file with rejects or with several rules fired: a table up to this
 _FUTURE_SLACK_SECONDS = 366 * 86400
 _INTERACTION_RESERVED = {
     "USER_ID", "ITEM_ID", "TIMESTAMP", "IMPRESSION", "RECOMMENDATION_ID", "EVENT_ATTRIBUTION_SOURCE",
