@@ -2,15 +2,18 @@
 
 Every rule is written once, as a SQL condition over a row (`_value_rules`) or an aggregate over the file;
 the same condition counts the rule's occurrences and then, only when it fired, finds its first examples.
-DuckDB parses the CSV once into a table (all columns as text, so that our number grammar, not DuckDB's
-lenient casts, judges a value; a file past MATERIALIZE_MAX_BYTES is read again by each query instead, so
-files larger than memory work), on every core. Rows it can't parse (wrong column count, an unclosed quote,
-bad UTF-8) make that parse fail; the file is then read again with DuckDB's rejects table, which holds
-them with their line (and makes DuckDB read on one thread, so only such a file pays for it). Aggregates
-(per-user counts, distinct items, references to the other files, duplicate IDs) are SQL GROUP BYs over
-that table; the exact-duplicate count sorts one 64-bit hash per row, computed while parsing (8 bytes a
-row). The file's SHA-256 is computed by a thread reading the same bytes while DuckDB parses them (the
-digest the import's content-addressed key needs).
+DuckDB reads the CSV with every column as text (so that our number grammar, not DuckDB's lenient
+casts, judges a value), on every core, once per scan: an interactions file takes two, the value rules'
+counts, which also gather one 64-bit hash per row for the exact-duplicate count (8 bytes a row, sorted
+in numpy), then the users' and the items' GROUP BYs as one GROUPING SETS query; references to the other
+files and duplicate IDs are SQL over those aggregates. No table holds the rows (only their hashes are
+kept), so files larger than memory work. Rows DuckDB can't parse (wrong column count, an unclosed
+quote, bad UTF-8) make the first scan fail; the file is then read again with DuckDB's rejects table,
+which holds them with their line (and makes DuckDB read on one thread, so only such a file pays for
+it), into a table when it is up to MATERIALIZE_MAX_BYTES (so that records after a rejected one are
+numbered right), when several value rules fired (their examples then read the table, not the file
+again each) or when the caller keeps the typed table. The file's SHA-256 is computed by a thread
+reading the same bytes while DuckDB parses them (the digest the import's content-addressed key needs).
 
 Records are numbered in file order (the table's rowid, or `WITH ORDINALITY` on a file read per query).
 A problem's physical line comes from that number: directly when every record is one line (the line
@@ -29,6 +32,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,7 +58,7 @@ from personalize_rules.value_rules import (
 __all__ = ["DatasetFileError", "FileCheck", "FileChecker", "ImportCheck", "read_import"]
 
 MEMORY_LIMIT = "1GB"  # DuckDB spills its aggregates to a temporary directory past this
-MATERIALIZE_MAX_BYTES = 256 << 20
+MATERIALIZE_MAX_BYTES = 256 << 20  # a file with rejects or with several rules fired: a table up to this
 _FUTURE_SLACK_SECONDS = 366 * 86400
 _INTERACTION_RESERVED = {
     "USER_ID", "ITEM_ID", "TIMESTAMP", "IMPRESSION", "RECOMMENDATION_ID", "EVENT_ATTRIBUTION_SOURCE",
@@ -122,6 +126,18 @@ class _Bytes:
         return self
 
 
+def _repeated_hashes(lists: pa.Array, pool: ThreadPoolExecutor) -> int:
+    """How many hashes repeat one before them, in lists of 64-bit hashes (a repeat is always in its
+    original's list). Each list is sorted on its own, on the pool's threads (numpy's sort releases the
+    GIL)."""
+
+    def repeats(i: int) -> int:
+        hashes = np.sort(lists[i].values.to_numpy())
+        return int(np.count_nonzero(hashes[1:] == hashes[:-1]))
+
+    return sum(pool.map(repeats, range(len(lists))))
+
+
 class FileChecker:
     """Checks dataset files on one DuckDB connection (so the interactions file can be checked against the
     users' and items' IDs); close it when done."""
@@ -134,6 +150,7 @@ class FileChecker:
         self.future_limit = int((now if now is not None else time.time()) + _FUTURE_SLACK_SECONDS)
         self._spill = tempfile.TemporaryDirectory(prefix="dataset-check-")
         threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        self.threads = threads
         self.db = duckdb.connect(
             config={
                 "memory_limit": MEMORY_LIMIT,
@@ -213,6 +230,7 @@ class _FileRun:
     ) -> None:
         self.db = owner.db
         self.digests = owner.digests
+        self.threads = owner.threads
         self.main = owner.collector
         self.c = ProblemCollector(owner.collector.max_examples)
         self.dataset_type = dataset_type
@@ -226,11 +244,13 @@ class _FileRun:
         self.view = f"f{n}_rows"
         self.materialized = False  # the records parsed once into a table, or read again by each query
         self.rejecting = False  # records DuckDB can't parse go to the rejects table (rather than raise)
+        self.line_endings = "LF"
         self.rejects = f"f{n}_rejects"
         self.prefix = f"f{n}_"
         self.result = FileCheck(file, dataset_type)
         # repeated records found by SQL: (record, record it repeats, rule, severity, column, field, text)
         self._repeats: list[_Repeat] = []
+        self._duplicates = 0  # exact duplicate interactions, counted in the value rules' scan
 
     # ------------------------------------------------------------------------------------------ driver
     def check(
@@ -246,17 +266,23 @@ class _FileRun:
         if not header.ok:
             return self.result
         self.result.readable = True
+        self.line_endings = header.line_endings
         hashing = _Bytes(self.path, header.data_offset) if self.digests else None
-        materialize = keep or self.path.stat().st_size <= MATERIALIZE_MAX_BYTES
         info: dict[str, Any] = {}
         try:
-            self._define_view(header.line_endings, materialize, rejects=False)
+            # read by each scan (two for an interactions file, each parsing on every core) rather than
+            # parsed into a table first: measured faster and half the memory; a problem's examples read
+            # the file again
+            self._define_view(header.line_endings, keep, rejects=False)
             self._check_values(info, event_type)
         except duckdb.InterruptException:
             raise
         except duckdb.Error:
             # a record DuckDB can't parse (or a read error): read again, keeping such records in the
-            # rejects table (which makes DuckDB parse on one thread, so only a file that needs it pays)
+            # rejects table (which makes DuckDB parse on one thread, so only a file that needs it pays),
+            # into a table when it fits (a file read per query would number records after a rejected one
+            # wrongly, see tests/unit/validation/test_parse_modes.py)
+            materialize = keep or self.path.stat().st_size <= MATERIALIZE_MAX_BYTES
             self._define_view(header.line_endings, materialize, rejects=True)
             self._check_values(info, event_type)
         rejected = self._check_rejects() if self.rejecting else []
@@ -281,8 +307,8 @@ class _FileRun:
 
     def _define_view(self, line_endings: str, materialize: bool, rejects: bool) -> None:
         """The file's records (every column as text) and a view adding the record number and every
-        column as its type. A file up to MATERIALIZE_MAX_BYTES is parsed once into a table in memory; a
-        bigger one is read again by each query (a table that size would spill to disk, which costs more).
+        column as its type. With `materialize`, parsed once into a table in memory; otherwise read again
+        by each query.
         With `rejects`, records DuckDB can't parse are skipped and kept in the rejects table; without,
         the first one raises."""
         columns = "{" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in self.names) + "}"
@@ -298,23 +324,21 @@ class _FileRun:
             f"quote = '\"', escape = '\"', columns = {columns}{kept}{new_line})"
         )
         raw = ", ".join(quote_ident(n) for n in self.names)
-        # an interactions record's hash, for exact duplicates: computed while parsing (the table then
-        # holds 8 bytes more a row) costs less than reading every text column back from the table
-        hashed = f", hash({raw}) AS {_ROW_HASH}" if self.dataset_type == "interactions" else ""
+        # a second definition (with rejects) may change a view into a table
+        self.db.execute(f"DROP VIEW IF EXISTS {self.view}")
+        self.db.execute(f"DROP {'TABLE' if self.materialized else 'VIEW'} IF EXISTS {self.table}")
         self.materialized, self.rejecting = materialize, rejects
         rec = quote_ident("#rec")
         if materialize:
             # inserted in file order (preserve_insertion_order), so a record's rowid is its number - 1
             # (DuckDB docs, "Order Preservation": on materialized tables rowid gives the original order);
             # WITH ORDINALITY would make DuckDB parse on one thread
-            self.db.execute(
-                f"CREATE OR REPLACE TEMP TABLE {self.table} AS SELECT {raw}{hashed} FROM {source}"
-            )
+            self.db.execute(f"CREATE OR REPLACE TEMP TABLE {self.table} AS SELECT {raw} FROM {source}")
             numbered = f"rowid + 1 AS {rec}, *"
         else:  # a query that doesn't ask for the record number still reads in parallel
             self.db.execute(
                 f"CREATE OR REPLACE TEMP VIEW {self.table} AS "
-                f"SELECT ordinality AS {rec}, {raw}{hashed} FROM {source} WITH ORDINALITY"
+                f"SELECT ordinality AS {rec}, {raw} FROM {source} WITH ORDINALITY"
             )
             numbered = "*"
         typed = ", ".join(f"{typed_sql(s)} AS {typed_column(s.name)}" for s in self.specs)
@@ -331,21 +355,43 @@ class _FileRun:
         ts = typed_column("TIMESTAMP")
         plausible = f"{ts} BETWEEN 0 AND {self.future_limit}"
         extra = [f"min({ts}) FILTER (WHERE {plausible})", f"max({ts}) FILTER (WHERE {plausible})"]
+        # an interactions record's 64-bit hash, for exact duplicates, gathered in the same scan: one list
+        # per event type and top 4 bits of the hash (a repeat is in its original's list), sorted on their
+        # own as they arrive, a few at a time, so that only small lists are ever copied out of DuckDB
+        hashed = self.dataset_type == "interactions"
+        keys = [quote_ident("EVENT_TYPE")] if group else []
+        keys += [f"{_ROW_HASH} >> 60"] if hashed else []
         select = ", ".join(
             [
                 quote_ident("EVENT_TYPE") if group else "NULL",
                 "count(*)",
                 *counts,
                 *(extra if time_range else []),
+                *([f"list({_ROW_HASH})"] if hashed else []),
             ]
         )
-        rows = self.db.execute(
-            f"SELECT {select} FROM {self.view}" + (f" GROUP BY {quote_ident('EVENT_TYPE')}" if group else "")
-        ).fetchall()
+        raw = ", ".join(quote_ident(n) for n in self.names)
+        source = f"(SELECT *, hash({raw}) AS {_ROW_HASH} FROM {self.view})" if hashed else self.view
+        rows: list[tuple[Any, ...]] = []
+        self._duplicates = 0
+        with (
+            self.db.sql(
+                f"SELECT {select} FROM {source}" + (f" GROUP BY {', '.join(keys)}" if keys else "")
+            ).to_arrow_reader(self.threads) as reader,
+            ThreadPoolExecutor(self.threads, thread_name_prefix="dataset-sort") as pool,
+        ):
+            for batch in reader:
+                if hashed:
+                    self._duplicates += _repeated_hashes(batch.column(batch.num_columns - 1), pool)
+                    batch = batch.drop_columns([batch.schema.names[-1]])
+                rows += [tuple(r.values()) for r in batch.to_pylist()]
         totals = [sum(int(r[2 + k]) for r in rows) for k in range(len(self.rules))]
         self.result.rows = sum(int(r[1]) for r in rows)
         if group:
-            events = {(r[0] or ""): int(r[1]) for r in rows if r[1]}
+            events: dict[str, int] = {}
+            for r in rows:
+                events[r[0] or ""] = events.get(r[0] or "", 0) + int(r[1])
+            events = {name: n for name, n in events.items() if n}
             info["event_types"] = dict(sorted(events.items(), key=lambda kv: -kv[1]))
         if time_range:
             lows = [r[-2] for r in rows if r[-2] is not None]
@@ -353,6 +399,8 @@ class _FileRun:
             if lows and highs:
                 lo, hi = int(min(lows)), int(max(highs))
                 info["time_range"] = {"min": lo, "max": hi, "from": iso_time(lo), "to": iso_time(hi)}
+        if sum(1 for count in totals if count) > 1:
+            self._materialize()  # examples of several rules: a table costs less than a read for each
         for rule, count in zip(self.rules, totals, strict=True):
             if not count:
                 continue
@@ -371,6 +419,11 @@ class _FileRun:
                             rule.severity),
                     int(rec) - 1,
                 )  # fmt: skip
+
+    def _materialize(self) -> None:
+        """Parse a file read per query into a table, when it fits, for the queries still to come."""
+        if not self.materialized and not self.rejecting and self.path.stat().st_size <= MATERIALIZE_MAX_BYTES:
+            self._define_view(self.line_endings, True, rejects=False)
 
     # ------------------------------------------------------------------------------------------ rejects
     def _check_rejects(self) -> list[int]:
@@ -433,18 +486,26 @@ class _FileRun:
         check_minimums: bool,
     ) -> None:
         users, items = quote_ident(self.prefix + "users"), quote_ident(self.prefix + "items")
+        both = quote_ident(self.prefix + "users_items")
+        user, item = quote_ident("USER_ID"), quote_ident("ITEM_ID")
         kept = (
-            f"{quote_ident('EVENT_TYPE')} = {sql_literal(event_type)}" if event_type is not None else "true"
+            f"count(*) FILTER (WHERE {quote_ident('EVENT_TYPE')} = {sql_literal(event_type)})"
+            if event_type is not None
+            else "NULL"
+        )
+        # each user's and each item's interactions, in one scan (a file read per query is parsed once
+        # for both); the users' rows have grouping(USER_ID) = 0
+        self.db.execute(
+            f"CREATE OR REPLACE TEMP TABLE {both} AS SELECT * FROM (SELECT grouping({user}) = 0 AS is_user, "
+            f"CASE WHEN grouping({user}) = 0 THEN {user} ELSE {item} END AS id, count(*) AS c, "
+            f"{kept} AS kept FROM {self.view} GROUP BY GROUPING SETS (({user}), ({item}))) "
+            "WHERE id IS NOT NULL"
         )
         self.db.execute(
-            f"CREATE OR REPLACE TEMP TABLE {users} AS SELECT {quote_ident('USER_ID')} AS id, count(*) AS c, "
-            f"count(*) FILTER (WHERE {kept}) AS kept FROM {self.view} "
-            f"WHERE {quote_ident('USER_ID')} IS NOT NULL GROUP BY ALL"
+            f"CREATE OR REPLACE TEMP VIEW {users} AS SELECT id, c, "
+            f"{'kept' if event_type is not None else 'c AS kept'} FROM {both} WHERE is_user"
         )
-        self.db.execute(
-            f"CREATE OR REPLACE TEMP TABLE {items} AS SELECT {quote_ident('ITEM_ID')} AS id, count(*) AS c "
-            f"FROM {self.view} WHERE {quote_ident('ITEM_ID')} IS NOT NULL GROUP BY ALL"
-        )
+        self.db.execute(f"CREATE OR REPLACE TEMP VIEW {items} AS SELECT id, c FROM {both} WHERE NOT is_user")
         found = {key: info.pop(key) for key in ("event_types", "time_range") if key in info}
         info["distinct_users"] = self._scalar(f"SELECT count(*) FROM {users}")
         info["distinct_items"] = self._scalar(f"SELECT count(*) FROM {items}")
@@ -489,19 +550,9 @@ class _FileRun:
         }  # fmt: skip
 
     def _check_duplicates(self, info: dict[str, Any]) -> None:
-        """Exact duplicates (the same text in every column): one 64-bit hash per row, sorted."""
-        reader = self.db.sql(f"SELECT {_ROW_HASH} FROM {self.table}").to_arrow_reader(1 << 20)
-        hashes = np.empty(self.result.rows, np.uint64)
-        at = 0
-        with reader:
-            for batch in reader:
-                column = batch.column(0).to_numpy()
-                hashes[at : at + len(column)] = column
-                at += len(column)
-        hashes = hashes[:at]
-        hashes.sort()
-        count = int(np.count_nonzero(hashes[1:] == hashes[:-1])) if at > 1 else 0
-        del hashes
+        """Exact duplicates (the same text in every column), counted from the rows' hashes that the value
+        rules' scan gathered."""
+        count = self._duplicates
         info["exact_duplicates"] = count
         self._report_repeats(
             count, [quote_ident(n) for n in self.names], "duplicate_interaction", "warning", None,

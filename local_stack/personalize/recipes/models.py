@@ -6,7 +6,7 @@ Nothing is excluded here: the caller applies filters to the candidate list it ge
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -115,6 +115,29 @@ class TrainedModel:
         ranked = [(known[i][1], float(out[i])) for i in order]
         return ranked + [(item, 0.0) for item in unknown]
 
+    def _recommend_known(
+        self,
+        user_ids: Sequence[str],
+        n: int,
+        user_index: Mapping[str, int],
+        chunk_size: int,
+        scores: Callable[[list[int]], npt.NDArray[np.floating]],
+    ) -> list[list[str]]:
+        """Top n item ids for each user: a known user's (in `user_index`) from `scores` of its row, a
+        chunk of users at a time; the popular items for the others."""
+        popular = [self.item_ids[i] for i in self.popular_order[: max(n, 0)]]
+        out: list[list[str]] = [popular] * len(user_ids)
+        if n <= 0:
+            return out
+        known = [(pos, user_index[u]) for pos, u in enumerate(user_ids) if u in user_index]
+        n = min(n, len(self.item_ids))
+        for start in range(0, len(known), chunk_size):
+            chunk = known[start : start + chunk_size]
+            ordered = _top_rows(scores([row for _, row in chunk]), n)
+            for (pos, _), row in zip(chunk, ordered, strict=True):
+                out[pos] = [self.item_ids[i] for i in row]
+        return out
+
     def _pairs(self, top: npt.NDArray[np.intp], scores: FloatArray) -> list[tuple[str, float]]:
         out = self.output_scores(scores[top], scores)
         return [(self.item_ids[i], float(s)) for i, s in zip(top, out, strict=True)]
@@ -221,19 +244,9 @@ class FactorModel(TrainedModel):
 
     def recommend_ids(self, user_ids: Sequence[str], n: int) -> list[list[str]]:
         # Batched matrix product: evaluation queries thousands of users at once.
-        popular = [self.item_ids[i] for i in self.popular_order[: max(n, 0)]]
-        out: list[list[str]] = [popular] * len(user_ids)
-        if n <= 0:
-            return out
-        known = [(pos, self.user_index[u]) for pos, u in enumerate(user_ids) if u in self.user_index]
-        n = min(n, len(self.item_ids))
-        for start in range(0, len(known), 256):
-            chunk = known[start : start + 256]
-            scores = self.user_factors[[row for _, row in chunk]] @ self.item_factors.T
-            ordered = _top_rows(scores, n)
-            for (pos, _), row in zip(chunk, ordered, strict=True):
-                out[pos] = [self.item_ids[i] for i in row]
-        return out
+        return self._recommend_known(
+            user_ids, n, self.user_index, 256, lambda rows: self.user_factors[rows] @ self.item_factors.T
+        )
 
     def output_scores(self, raw: FloatArray, reference: FloatArray) -> FloatArray:
         return _softmax(raw, reference)
@@ -325,32 +338,23 @@ class NeighborModel(TrainedModel):
 
     def recommend_ids(self, user_ids: Sequence[str], n: int) -> list[list[str]]:
         # Batched sparse products: evaluation queries thousands of users at once.
-        popular = [self.item_ids[i] for i in self.popular_order[: max(n, 0)]]
-        out: list[list[str]] = [popular] * len(user_ids)
-        if n <= 0:
-            return out
-        known = [(pos, self.user_index[u]) for pos, u in enumerate(user_ids) if u in self.user_index]
-        n = min(n, len(self.item_ids))
-        for start in range(0, len(known), 512):
-            chunk = known[start : start + 512]
-            rows: list[npt.NDArray[np.int64]] = []
-            cols: list[IntArray] = []
-            vals: list[npt.NDArray[np.float32]] = []
-            for r, (_, user) in enumerate(chunk):
-                items = self.recent_items[self.recent_indptr[user] : self.recent_indptr[user + 1]]
-                distinct, weights = self._distinct(items[-self.history_length :])
-                rows.append(np.full(distinct.size, r, dtype=np.int64))
-                cols.append(distinct)
-                vals.append(weights)
-            weights = sp.csr_matrix(
-                (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                shape=(len(chunk), len(self.item_ids)),
-            )
-            scores = np.asarray((weights @ self.neighbors).toarray()) + self.tiebreak[None, :]
-            ordered = _top_rows(scores, n)
-            for (pos, _), row in zip(chunk, ordered, strict=True):
-                out[pos] = [self.item_ids[i] for i in row]
-        return out
+        return self._recommend_known(user_ids, n, self.user_index, 512, self._chunk_scores)
+
+    def _chunk_scores(self, users: list[int]) -> npt.NDArray[np.floating]:
+        rows: list[npt.NDArray[np.int64]] = []
+        cols: list[IntArray] = []
+        vals: list[npt.NDArray[np.float32]] = []
+        for r, user in enumerate(users):
+            items = self.recent_items[self.recent_indptr[user] : self.recent_indptr[user + 1]]
+            distinct, weights = self._distinct(items[-self.history_length :])
+            rows.append(np.full(distinct.size, r, dtype=np.int64))
+            cols.append(distinct)
+            vals.append(weights)
+        weights = sp.csr_matrix(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=(len(users), len(self.item_ids)),
+        )
+        return np.asarray((weights @ self.neighbors).toarray()) + self.tiebreak[None, :]
 
 
 # aws-sims is the neighbor model over co-occurrence; the name stays for the runtime and pickles.
