@@ -91,12 +91,13 @@ def promoted_list(
     num_results: int,
     compiled: CompiledFilter | None,
     filter_values: Mapping[str, str],
-    promotion: Promotion,
+    promotion: Promotion | None,
     ranking_influence: Mapping[str, float] | None = None,
     rng: random.Random | None = None,
 ) -> list[RankedItem]:
-    """`num_results` items: the promotion's share from its filter, the rest from the request filter."""
-    want = promoted_count(num_results, promotion.percent)
+    """`num_results` items: the promotion's share from its filter, the rest from the request filter
+    (without a promotion, all of them from the request filter)."""
+    want = promoted_count(num_results, promotion.percent) if promotion else 0
     promoted = (
         runtime.recommend(
             model,
@@ -108,7 +109,7 @@ def promoted_list(
             filter_values=promotion.filter_values,
             ranking_influence=ranking_influence,
         )
-        if want
+        if promotion and want
         else []
     )
     taken = {item for item, _ in promoted}
@@ -124,13 +125,14 @@ def promoted_list(
     )
     rest = [pair for pair in others if pair[0] not in taken][: num_results - len(promoted)]
     total = len(promoted) + len(rest)
-    slots = set((rng or random.Random()).sample(range(total), len(promoted)))
+    slots = set((rng or random.Random()).sample(range(total), len(promoted))) if promoted else set()
+    name = promotion.name if promotion else None
     out: list[RankedItem] = []
     promoted_iter, rest_iter = iter(promoted), iter(rest)
     for position in range(total):
         if position in slots:
             item, score = next(promoted_iter)
-            out.append((item, score, promotion.name))
+            out.append((item, score, name))
         else:
             item, score = next(rest_iter)
             out.append((item, score, None))

@@ -500,21 +500,6 @@ class ServingOps(BackendCore):
         promotion = resolve_promotion(
             p.get("promotions"), recipe, lambda arn: self.compiled_filter(arn, group_arn)
         )
-        if promotion is None:
-            pairs = runtime.recommend(
-                model,
-                store,
-                user_id=p.get("userId"),
-                item_id=p.get("itemId") if related else None,
-                num_results=n,
-                compiled=compiled,
-                filter_values=p.get("filterValues") or {},
-                ranking_influence=influence,
-            )
-            return {
-                "itemList": _scored_items(store, pairs, columns),
-                "recommendationId": f"RID-{uuid.uuid4()}",
-            }
         ranked = promoted_list(
             model,
             store,
