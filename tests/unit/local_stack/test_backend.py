@@ -6,7 +6,6 @@ import json
 import pickle
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,6 +18,7 @@ from local_stack.personalize.errors import (
     ResourceNotFoundException,
 )
 from pipeline.paths import schema_dir
+from tests.emulator_setup import wait_active
 
 ACCOUNT = "123456789012"
 
@@ -30,18 +30,9 @@ def backend(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> 
     return get_backend(ACCOUNT, f"test-{request.node.name[:40]}")
 
 
-def wait(describe: Any, status_key: str = "status") -> dict[str, Any]:
-    for _ in range(500):
-        resource = describe()
-        if resource.get(status_key) in ("ACTIVE", "CREATE FAILED"):
-            return dict(resource)
-        time.sleep(0.01)
-    raise AssertionError(f"still {resource.get(status_key)}")
-
-
 def _group(b: PersonalizeBackend, name: str = "g") -> str:
     arn = b.handle("CreateDatasetGroup", {"name": name})["datasetGroupArn"]
-    wait(lambda: b.handle("DescribeDatasetGroup", {"datasetGroupArn": arn})["datasetGroup"])
+    wait_active(lambda: b.handle("DescribeDatasetGroup", {"datasetGroupArn": arn})["datasetGroup"])
     return str(arn)
 
 
@@ -49,7 +40,9 @@ def test_dataset_group_moves_from_create_pending_to_active(backend: PersonalizeB
     arn = backend.handle("CreateDatasetGroup", {"name": "g"})["datasetGroupArn"]
     first = backend.handle("DescribeDatasetGroup", {"datasetGroupArn": arn})["datasetGroup"]["status"]
     assert first == "CREATE PENDING"
-    final = wait(lambda: backend.handle("DescribeDatasetGroup", {"datasetGroupArn": arn})["datasetGroup"])
+    final = wait_active(
+        lambda: backend.handle("DescribeDatasetGroup", {"datasetGroupArn": arn})["datasetGroup"]
+    )
     assert final["status"] == "ACTIVE"
     assert arn == f"arn:aws:personalize:{backend.region}:{ACCOUNT}:dataset-group/g"
 
@@ -93,7 +86,7 @@ def test_import_from_a_missing_bucket_fails_with_a_reason(backend: PersonalizeBa
         "CreateDataset",
         {"name": "d", "schemaArn": schema, "datasetGroupArn": group, "datasetType": "Interactions"},
     )["datasetArn"]
-    wait(lambda: backend.handle("DescribeDataset", {"datasetArn": dataset})["dataset"])
+    wait_active(lambda: backend.handle("DescribeDataset", {"datasetArn": dataset})["dataset"])
     job = backend.handle(
         "CreateDatasetImportJob",
         {
@@ -102,7 +95,7 @@ def test_import_from_a_missing_bucket_fails_with_a_reason(backend: PersonalizeBa
             "dataSource": {"dataLocation": "s3://no-such-bucket-h5/x.csv"},
         },
     )["datasetImportJobArn"]
-    done = wait(
+    done = wait_active(
         lambda: backend.handle("DescribeDatasetImportJob", {"datasetImportJobArn": job})["datasetImportJob"]
     )
     assert done["status"] == "CREATE FAILED"
@@ -119,14 +112,14 @@ def _empty_solution(b: PersonalizeBackend) -> str:
             "recipeArn": "arn:aws:personalize:::recipe/aws-popularity-count",
         },
     )["solutionArn"]
-    wait(lambda: b.handle("DescribeSolution", {"solutionArn": solution})["solution"])
+    wait_active(lambda: b.handle("DescribeSolution", {"solutionArn": solution})["solution"])
     return str(solution)
 
 
 def test_training_without_data_fails_instead_of_hanging(backend: PersonalizeBackend) -> None:
     solution = _empty_solution(backend)
     version = backend.handle("CreateSolutionVersion", {"solutionArn": solution})["solutionVersionArn"]
-    done = wait(
+    done = wait_active(
         lambda: backend.handle("DescribeSolutionVersion", {"solutionVersionArn": version})["solutionVersion"]
     )
     assert done["status"] == "CREATE FAILED"

@@ -2,37 +2,19 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import pytest
 
 from local_stack.personalize.backend import PersonalizeBackend
 from local_stack.personalize.errors import InvalidInputException, ResourceInUseException
+from tests.emulator_setup import active_group, active_solution, wait_active
 
 EVENTS = {"eventParametersList": [{"eventType": "Purchase", "weight": 1.0}]}
-
-
-def _active(describe: Any) -> dict[str, Any]:
-    for _ in range(3000):
-        resource = describe()
-        if resource.get("status") in ("ACTIVE", "CREATE FAILED"):
-            return dict(resource)
-        time.sleep(0.01)
-    raise AssertionError(resource)
 
 
 def _solution(monkeypatch: pytest.MonkeyPatch, recipe: str) -> tuple[PersonalizeBackend, str]:
     monkeypatch.setenv("LOCAL_STACK_PERSONALIZE_STEP_SECONDS", "0.0")
     b = PersonalizeBackend("123456789012", "test-solution-update")
-    group = b.handle("CreateDatasetGroup", {"name": "g"})["datasetGroupArn"]
-    _active(lambda: b.handle("DescribeDatasetGroup", {"datasetGroupArn": group})["datasetGroup"])
-    arn = b.handle(
-        "CreateSolution",
-        {"name": "s", "datasetGroupArn": group, "recipeArn": f"arn:aws:personalize:::recipe/{recipe}"},
-    )["solutionArn"]
-    _active(lambda: b.handle("DescribeSolution", {"solutionArn": arn})["solution"])
-    return b, arn
+    return b, active_solution(b, active_group(b), recipe)
 
 
 def test_a_second_update_while_one_is_pending_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -52,7 +34,9 @@ def test_an_update_applies_its_settings_once_active(monkeypatch: pytest.MonkeyPa
         "UpdateSolution",
         {"solutionArn": arn, "performAutoTraining": False, "solutionUpdateConfig": {"eventsConfig": EVENTS}},
     )
-    _active(lambda: b.handle("DescribeSolution", {"solutionArn": arn})["solution"]["latestSolutionUpdate"])
+    wait_active(
+        lambda: b.handle("DescribeSolution", {"solutionArn": arn})["solution"]["latestSolutionUpdate"]
+    )
     described = b.handle("DescribeSolution", {"solutionArn": arn})["solution"]
     assert described["solutionConfig"]["eventsConfig"] == EVENTS
     assert described["performAutoTraining"] is False

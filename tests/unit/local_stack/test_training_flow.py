@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import pickle
-import time
-from typing import Any
 
 import pytest
 
 from local_stack.personalize.backend import PersonalizeBackend
-from pipeline.paths import schema_dir
-
-
-def _wait(describe: Any) -> dict[str, Any]:
-    for _ in range(3000):
-        resource = describe()
-        if resource.get("status") in ("ACTIVE", "CREATE FAILED"):
-            return dict(resource)
-        time.sleep(0.01)
-    raise AssertionError(resource)
+from tests.emulator_setup import (
+    active_group,
+    active_solution,
+    import_interactions,
+    trained_campaign,
+    wait_active,
+)
 
 
 def _csv(n_users: int = 150, per_user: int = 8) -> bytes:
@@ -33,40 +28,10 @@ def _csv(n_users: int = 150, per_user: int = 8) -> bytes:
 def served(monkeypatch: pytest.MonkeyPatch) -> tuple[PersonalizeBackend, str, str]:
     monkeypatch.setenv("LOCAL_STACK_PERSONALIZE_STEP_SECONDS", "0.0")
     b = PersonalizeBackend("123456789012", "test-training-flow")
-    group = b.handle("CreateDatasetGroup", {"name": "g"})["datasetGroupArn"]
-    _wait(lambda: b.handle("DescribeDatasetGroup", {"datasetGroupArn": group})["datasetGroup"])
-    text = (schema_dir() / "personalize" / "interactions.json").read_text()
-    schema = b.handle("CreateSchema", {"name": "s", "schema": text})["schemaArn"]
-    b.handle(
-        "CreateDataset",
-        {"name": "d", "schemaArn": schema, "datasetGroupArn": group, "datasetType": "Interactions"},
-    )
-    store = b.store_for(group)
-    store.import_table("interactions", store.parse_csv("interactions", _csv()), incremental=False)
-    solution = b.handle(
-        "CreateSolution",
-        {
-            "name": "pop",
-            "datasetGroupArn": group,
-            "recipeArn": "arn:aws:personalize:::recipe/aws-popularity-count",
-            "performAutoTraining": False,
-        },
-    )["solutionArn"]
-    _wait(lambda: b.handle("DescribeSolution", {"solutionArn": solution})["solution"])
-    version = b.handle("CreateSolutionVersion", {"solutionArn": solution})["solutionVersionArn"]
-    done = _wait(
-        lambda: b.handle("DescribeSolutionVersion", {"solutionVersionArn": version})["solutionVersion"]
-    )
-    assert done["status"] == "ACTIVE", done.get("failureReason")
-    campaign = b.handle(
-        "CreateCampaign",
-        {
-            "name": "c",
-            "solutionVersionArn": version,
-            "campaignConfig": {"syncWithLatestSolutionVersion": True},
-        },
-    )["campaignArn"]
-    _wait(lambda: b.handle("DescribeCampaign", {"campaignArn": campaign})["campaign"])
+    group = active_group(b)
+    import_interactions(b, group, _csv())
+    solution = active_solution(b, group, "aws-popularity-count", name="pop", performAutoTraining=False)
+    _, campaign = trained_campaign(b, solution, {"syncWithLatestSolutionVersion": True})
     return b, solution, campaign
 
 
@@ -83,7 +48,9 @@ def test_campaign_synced_with_latest_version_follows_retraining(
 ) -> None:
     backend, solution, campaign = served
     newer = backend.handle("CreateSolutionVersion", {"solutionArn": solution})["solutionVersionArn"]
-    _wait(lambda: backend.handle("DescribeSolutionVersion", {"solutionVersionArn": newer})["solutionVersion"])
+    wait_active(
+        lambda: backend.handle("DescribeSolutionVersion", {"solutionVersionArn": newer})["solutionVersion"]
+    )
     assert (
         backend.handle("DescribeCampaign", {"campaignArn": campaign})["campaign"]["solutionVersionArn"]
         == newer
@@ -96,7 +63,7 @@ def test_training_below_the_minimum_interactions_fails_like_aws(
     backend, solution, _ = served
     monkeypatch.setenv("LOCAL_STACK_PERSONALIZE_MIN_INTERACTIONS", "5000")
     version = backend.handle("CreateSolutionVersion", {"solutionArn": solution})["solutionVersionArn"]
-    done = _wait(
+    done = wait_active(
         lambda: backend.handle("DescribeSolutionVersion", {"solutionVersionArn": version})["solutionVersion"]
     )
     assert done["status"] == "CREATE FAILED"

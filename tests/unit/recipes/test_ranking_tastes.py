@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 import pytest
 
 from local_stack.personalize.backend import PersonalizeBackend
-from pipeline.paths import schema_dir
+from tests.emulator_setup import active_group, active_solution, import_interactions, trained_campaign
 
 GROUPS, ITEMS_PER_GROUP, USERS_PER_GROUP = 4, 25, 60
-
-
-def _wait(describe: Any) -> dict[str, Any]:
-    for _ in range(6000):
-        resource = describe()
-        if resource.get("status") in ("ACTIVE", "CREATE FAILED"):
-            return dict(resource)
-        time.sleep(0.01)
-    raise AssertionError(resource)
 
 
 def _csv(seed: int = 5) -> bytes:
@@ -46,34 +35,17 @@ def ranking_campaign() -> Iterator[tuple[PersonalizeBackend, str]]:
     mp = pytest.MonkeyPatch()
     mp.setenv("LOCAL_STACK_PERSONALIZE_STEP_SECONDS", "0.0")
     b = PersonalizeBackend("123456789012", "test-ranking-tastes")
-    group = b.handle("CreateDatasetGroup", {"name": "g"})["datasetGroupArn"]
-    _wait(lambda: b.handle("DescribeDatasetGroup", {"datasetGroupArn": group})["datasetGroup"])
-    text = (schema_dir() / "personalize" / "interactions.json").read_text()
-    schema = b.handle("CreateSchema", {"name": "s", "schema": text})["schemaArn"]
-    b.handle(
-        "CreateDataset",
-        {"name": "d", "schemaArn": schema, "datasetGroupArn": group, "datasetType": "Interactions"},
+    group = active_group(b)
+    import_interactions(b, group, _csv())
+    solution = active_solution(
+        b,
+        group,
+        "aws-personalized-ranking",
+        name="ranking",
+        performAutoTraining=False,
+        solutionConfig={"algorithmHyperParameters": {"hidden_dimension": "32"}},
     )
-    store = b.store_for(group)
-    store.import_table("interactions", store.parse_csv("interactions", _csv()), incremental=False)
-    solution = b.handle(
-        "CreateSolution",
-        {
-            "name": "ranking",
-            "datasetGroupArn": group,
-            "recipeArn": "arn:aws:personalize:::recipe/aws-personalized-ranking",
-            "performAutoTraining": False,
-            "solutionConfig": {"algorithmHyperParameters": {"hidden_dimension": "32"}},
-        },
-    )["solutionArn"]
-    _wait(lambda: b.handle("DescribeSolution", {"solutionArn": solution})["solution"])
-    version = b.handle("CreateSolutionVersion", {"solutionArn": solution})["solutionVersionArn"]
-    done = _wait(
-        lambda: b.handle("DescribeSolutionVersion", {"solutionVersionArn": version})["solutionVersion"]
-    )
-    assert done["status"] == "ACTIVE", done.get("failureReason")
-    campaign = b.handle("CreateCampaign", {"name": "c", "solutionVersionArn": version})["campaignArn"]
-    _wait(lambda: b.handle("DescribeCampaign", {"campaignArn": campaign})["campaign"])
+    _, campaign = trained_campaign(b, solution)
     yield b, campaign
     mp.undo()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from local_stack.personalize.backend import PersonalizeBackend, get_backend
 from personalize_rules.dataset_schemas import check_schema, schema_issues
 from personalize_rules.schema_files import schema_dir
+from tests.emulator_setup import wait_active
 
 CASES: list[dict[str, Any]] = json.loads((Path(__file__).parent / "guide_schemas.json").read_text())["cases"]
 DATASET_TYPES = {"interactions": "Interactions", "users": "Users", "items": "Items"}
@@ -30,7 +30,7 @@ def test_the_emulator_creates_a_schema_and_a_dataset_from_every_example(
     monkeypatch.setenv("LOCAL_STACK_PERSONALIZE_STEP_SECONDS", "0.01")
     backend: PersonalizeBackend = get_backend("123456789012", f"guide-{request.node.name[-40:]}")
     group = backend.handle("CreateDatasetGroup", {"name": "g"})["datasetGroupArn"]
-    _wait(lambda: backend.handle("DescribeDatasetGroup", {"datasetGroupArn": group})["datasetGroup"])
+    wait_active(lambda: backend.handle("DescribeDatasetGroup", {"datasetGroupArn": group})["datasetGroup"])
     schema = backend.handle("CreateSchema", {"name": "s", "schema": json.dumps(case["schema"])})["schemaArn"]
     dataset = backend.handle(
         "CreateDataset",
@@ -41,17 +41,8 @@ def test_the_emulator_creates_a_schema_and_a_dataset_from_every_example(
             "datasetType": DATASET_TYPES[case["dataset_type"]],
         },
     )["datasetArn"]
-    final = _wait(lambda: backend.handle("DescribeDataset", {"datasetArn": dataset})["dataset"])
+    final = wait_active(lambda: backend.handle("DescribeDataset", {"datasetArn": dataset})["dataset"])
     assert final["status"] == "ACTIVE"
-
-
-def _wait(describe: Any) -> dict[str, Any]:
-    for _ in range(500):
-        resource = dict(describe())
-        if resource.get("status") in ("ACTIVE", "CREATE FAILED"):
-            return resource
-        time.sleep(0.01)
-    raise AssertionError(f"still {resource.get('status')}")
 
 
 def _items(*fields: dict[str, Any]) -> dict[str, Any]:
