@@ -21,7 +21,7 @@ from chalicelib.errors import ApiError, SettingsError
 if TYPE_CHECKING:
     from personalize_rules.filter_expression import FilterExpression
 
-__all__ = ["PromotionSpec", "parse_promotions", "promotion_request", "query_promotion"]
+__all__ = ["PromotionSpec", "keep_promoted_share", "parse_promotions", "promotion_request", "query_promotion"]
 
 FilterLists = tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -67,6 +67,26 @@ def promotion_request(spec: PromotionSpec) -> dict[str, Any]:
     if values:
         promotion["filterValues"] = values
     return promotion
+
+
+def keep_promoted_share(
+    item_ids: list[str], promoted: Mapping[str, str], limit: int, percent: int
+) -> list[str]:
+    """Personalize's list reordered so its first `limit` ids hold the promotion's share of `limit`.
+
+    The API asks for more items than it shows (to backfill ids missing from the catalog), and Personalize
+    places the promoted share of that longer list at random positions: cut to `limit` as is, the shown list
+    could hold none of them, or too many. The head keeps Personalize's order; the tail (backfill) holds only
+    unpromoted items, so the share never grows past what was asked for."""
+    from personalize_rules.promotion_rules import promoted_count
+
+    want = promoted_count(limit, percent)
+    lead = [i for i in item_ids if i in promoted][:want]
+    lead += [i for i in item_ids if i not in promoted][: limit - len(lead)]
+    chosen = set(lead)
+    head = [i for i in item_ids if i in chosen]
+    tail = [i for i in item_ids if i not in chosen and i not in promoted]
+    return head + tail
 
 
 def _values(where: str, raw: Any, spec: FilterSpec) -> FilterLists:

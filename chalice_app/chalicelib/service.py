@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from chalicelib.backend import REQUEST_FAULTS, BackendAnswer, PersonalizeBackend
@@ -128,7 +128,7 @@ class RecommendationService:
             from chalicelib.promotions import promotion_request
 
             size = query.limit if from_answer or not query.metadata else _overfetch(query.limit)
-            return self._backend.recommendations(
+            answer = self._backend.recommendations(
                 campaign,
                 query.user_id,
                 size,
@@ -138,6 +138,12 @@ class RecommendationService:
                 promotion_request(promotion) if promotion else None,
                 metadata_request(self.settings.metadata_columns) if from_answer else None,
             )
+            if promotion is None or size == query.limit:
+                return answer
+            from chalicelib.promotions import keep_promoted_share
+
+            ids = keep_promoted_share(answer.item_ids, answer.promoted, query.limit, promotion.percent)
+            return replace(answer, item_ids=ids)
 
         fallback = _Fallback(spec, query.filter_lists, promotion=promotion)
         return self._serve(

@@ -103,6 +103,43 @@ def test_promotion_is_passed_as_personalize_promotions_and_promoted_items_are_ma
     ]
 
 
+def test_the_shown_list_holds_the_promoted_share_even_when_personalize_placed_it_past_the_limit(
+    configured: Any, k: SimpleNamespace
+) -> None:
+    api = configured()
+    order = ["i1", "i2", "i3", "i4", "i5", "i6", "i9", "i7", "i10", "i8"]
+    promoted = ("i9", "i10")
+    api.stubber.add_response(
+        "get_recommendations",
+        {
+            "itemList": [
+                {"itemId": i, "score": 0.1, **({"promotionName": "garden-week"} if i in promoted else {})}
+                for i in order
+            ],
+            "recommendationId": "RID-p",
+        },
+    )
+    items = body(api.get("/recommendations?user_id=u1&limit=5&promotion=garden-week"))
+    # 20 % of 5 is one promoted item, in Personalize's order among the others.
+    assert [(i["id"], i.get("promotion")) for i in items] == [
+        ("i1", None),
+        ("i2", None),
+        ("i3", None),
+        ("i4", None),
+        ("i9", "garden-week"),
+    ]
+
+
+def test_the_promoted_share_backfills_only_with_unpromoted_items() -> None:
+    from chalicelib.promotions import keep_promoted_share
+
+    ids = ["p1", "a", "p2", "b", "p3", "c", "d"]
+    promoted = {"p1": "x", "p2": "x", "p3": "x"}
+    # 40 % of 4 rounds to 2 promoted items: the head is p1, a, p2, b; the backfill never adds p3.
+    assert keep_promoted_share(ids, promoted, 4, 40) == ["p1", "a", "p2", "b", "c", "d"]
+    assert keep_promoted_share(["a", "b"], {}, 2, 50) == ["a", "b"]  # nothing promoted: as given
+
+
 def test_an_unknown_promotion_is_a_400_naming_the_known_ones(
     configured: Any, openapi: dict[str, Any]
 ) -> None:
@@ -256,7 +293,7 @@ def test_the_deploy_renders_promotions_and_metadata_columns_from_the_config() ->
     }
     env = render_environment(outputs, config)
     promotions = json.loads(env["PROMOTIONS"])
-    assert promotions["featured-lighting"]["filter"] == "in-category"
+    assert promotions["featured-garden"]["filter"] == "in-category"
     assert json.loads(env["METADATA_COLUMNS"]) == config["api"]["metadata_columns"]
     config["campaigns"] = [{**c, "enable_metadata": False} for c in config["campaigns"]]
     assert render_environment(outputs, config)["METADATA_COLUMNS"] == ""
@@ -268,7 +305,7 @@ def test_the_promoted_email_template_marks_promoted_items_featured(
     from braze.render import TEMPLATE_DIR, render_template
 
     featured = {
-        "featured-lighting": {"filter": "in-category", "percent": 34, "filter_values": {"CATEGORY": ["x"]}}
+        "featured-garden": {"filter": "in-category", "percent": 34, "filter_values": {"CATEGORY": ["x"]}}
     }
     base = k.make_settings()
     settings = k.make_settings(promotions=parse_promotions(json.dumps(featured), base.filters))
@@ -278,7 +315,7 @@ def test_the_promoted_email_template_marks_promoted_items_featured(
         {
             "itemList": [
                 {"itemId": "i1"},
-                {"itemId": "i2", "promotionName": "featured-lighting"},
+                {"itemId": "i2", "promotionName": "featured-garden"},
                 {"itemId": "i3"},
             ]
         },
@@ -290,6 +327,6 @@ def test_the_promoted_email_template_marks_promoted_items_featured(
         api_key=k.API_KEY,
     )
     assert not result.aborted
-    assert result.calls[0].endswith("&promotion=featured-lighting")
+    assert result.calls[0].endswith("&promotion=featured-garden")
     assert result.text.count("<strong>Featured</strong>") == 1
     assert '<strong>Featured</strong><br><a href="https://shop.example.com/product/i2">' in result.text
