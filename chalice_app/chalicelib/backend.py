@@ -44,7 +44,7 @@ class PersonalizeBackend:
     def recommendations(
         self,
         campaign_arn: str,
-        user_id: str,
+        user_id: str | None,
         num_results: int,
         deadline: Deadline,
         filter_arn: str | None = None,
@@ -52,7 +52,12 @@ class PersonalizeBackend:
         promotion: Mapping[str, Any] | None = None,
         metadata_columns: Mapping[str, Sequence[str]] | None = None,
     ) -> BackendAnswer:
-        params: dict[str, Any] = {"campaignArn": campaign_arn, "userId": user_id, "numResults": num_results}
+        """GetRecommendations for a user; `user_id` None for an aws-trending-now campaign, which answers the
+        same trending items to everyone ("Only pass a userId ... if you apply a filter that requires it",
+        Trending-Now recipe page)."""
+        params: dict[str, Any] = {"campaignArn": campaign_arn, "numResults": num_results}
+        if user_id is not None:
+            params["userId"] = user_id
         _add_filter(params, filter_arn, filter_values)
         if promotion:
             params["promotions"] = [dict(promotion)]
@@ -65,21 +70,6 @@ class PersonalizeBackend:
         self, campaign_arn: str, item_id: str, num_results: int, deadline: Deadline
     ) -> BackendAnswer:
         params = {"campaignArn": campaign_arn, "itemId": item_id, "numResults": num_results}
-        response = self._call("GetRecommendations", "get_recommendations", params, deadline)
-        return _answer("GetRecommendations", response, "itemList")
-
-    def trending(
-        self,
-        campaign_arn: str,
-        num_results: int,
-        deadline: Deadline,
-        filter_arn: str | None = None,
-        filter_values: Mapping[str, str] | None = None,
-    ) -> BackendAnswer:
-        """GetRecommendations on an aws-trending-now campaign: no userId, the same trending items for all
-        ("Only pass a userId ... if you apply a filter that requires it", Trending-Now recipe page)."""
-        params: dict[str, Any] = {"campaignArn": campaign_arn, "numResults": num_results}
-        _add_filter(params, filter_arn, filter_values)
         response = self._call("GetRecommendations", "get_recommendations", params, deadline)
         return _answer("GetRecommendations", response, "itemList")
 

@@ -38,7 +38,7 @@ from chalicelib.settings import FilterSpec, Settings
 
 if TYPE_CHECKING:
     from chalicelib.promotions import PromotionSpec
-    from personalize_rules.item_filter import ItemFilter
+    from personalize_rules.item_filter import ItemColumn, ItemFilter
 
 __all__ = ["RecommendationService", "Result", "Source"]
 
@@ -209,8 +209,8 @@ class RecommendationService:
             if not campaign:
                 raise BackendError("GetRecommendations", "not_configured", "TRENDING_CAMPAIGN_ARN is empty")
             size = _overfetch(query.limit) if query.metadata else query.limit
-            return self._backend.trending(
-                campaign, size, deadline, spec.arn if spec else None, dict(query.filter_values)
+            return self._backend.recommendations(
+                campaign, None, size, deadline, spec.arn if spec else None, dict(query.filter_values)
             )
 
         fallback = _Fallback(spec, query.filter_lists)
@@ -320,13 +320,9 @@ class RecommendationService:
         spec = fallback.spec
         allowed: ItemFilter | None = None
         if spec is not None:
-            from personalize_rules.item_filter import ItemColumn, ItemFilterValuesError, item_filter
+            from personalize_rules.item_filter import ItemFilterValuesError, item_filter
 
-            columns = (
-                {}
-                if catalog is None
-                else {c.name.upper(): ItemColumn(c.numeric, c.categorical) for c in catalog.columns}
-            )
+            columns = {} if catalog is None else _item_columns(catalog)
             try:
                 allowed = item_filter(spec.expression, columns, dict(fallback.lists))
             except ItemFilterValuesError as exc:  # Personalize refuses such values too: nothing matches
@@ -361,12 +357,11 @@ class RecommendationService:
         promotion = fallback.promotion
         if promotion is None:
             return []
-        from personalize_rules.item_filter import ItemColumn, ItemFilterValuesError, item_filter
+        from personalize_rules.item_filter import ItemFilterValuesError, item_filter
         from personalize_rules.promotion_rules import promoted_count
 
-        columns = {c.name.upper(): ItemColumn(c.numeric, c.categorical) for c in catalog.columns}
         try:
-            allowed = item_filter(promotion.filter.expression, columns, dict(promotion.lists))
+            allowed = item_filter(promotion.filter.expression, _item_columns(catalog), dict(promotion.lists))
         except ItemFilterValuesError as exc:
             log_event("fallback_promotion_skipped", logging.WARNING, promotion=promotion.name, why=str(exc))
             return []
@@ -389,6 +384,13 @@ class RecommendationService:
             item = _item_json(row, self.settings) if metadata else {"id": row["ITEM_ID"]}
             promoted.append({**item, "promotion": promotion.name})
         return promoted
+
+
+def _item_columns(catalog: CatalogFile) -> dict[str, ItemColumn]:
+    """The catalog's columns as the item-filter evaluator types them (Items.<NAME> in a filter)."""
+    from personalize_rules.item_filter import ItemColumn
+
+    return {c.name.upper(): ItemColumn(c.numeric, c.categorical) for c in catalog.columns}
 
 
 def _candidates(catalog: CatalogFile, fallback: _Fallback, deadline: Deadline) -> Iterable[dict[str, str]]:
