@@ -10,7 +10,14 @@ from typing import Any
 from local_stack.personalize.backend import PersonalizeBackend
 from pipeline.paths import schema_dir
 
-__all__ = ["active_group", "active_solution", "import_interactions", "trained_campaign", "wait_active"]
+__all__ = [
+    "active_group",
+    "active_solution",
+    "import_interactions",
+    "interactions_dataset",
+    "trained_campaign",
+    "wait_active",
+]
 
 DONE = ("ACTIVE", "CREATE FAILED")
 
@@ -32,14 +39,19 @@ def active_group(b: PersonalizeBackend, name: str = "g") -> str:
     return group
 
 
-def import_interactions(b: PersonalizeBackend, group: str, csv: bytes) -> None:
-    """An Interactions dataset of the project's schema holding `csv` (a full import)."""
+def interactions_dataset(b: PersonalizeBackend, group: str) -> None:
+    """An (empty) Interactions dataset of the project's schema in `group`."""
     text = (schema_dir() / "personalize" / "interactions.json").read_text(encoding="utf-8")
     schema = b.handle("CreateSchema", {"name": "s", "schema": text})["schemaArn"]
     b.handle(
         "CreateDataset",
         {"name": "d", "schemaArn": schema, "datasetGroupArn": group, "datasetType": "Interactions"},
     )
+
+
+def import_interactions(b: PersonalizeBackend, group: str, csv: bytes) -> None:
+    """An Interactions dataset of the project's schema holding `csv` (a full import)."""
+    interactions_dataset(b, group)
     store = b.store_for(group)
     store.import_table("interactions", store.parse_csv("interactions", csv), incremental=False)
 

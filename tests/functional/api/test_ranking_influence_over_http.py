@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,19 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.functional.api.world import Served, World, serve_api, stop
+from tests.functional.api.world import Served, World, serve_api, stop, wait_active
 
 pytestmark = pytest.mark.functional
-
-
-def _active(describe: Any, key: str, **arns: str) -> None:
-    for _ in range(600):
-        status = describe(**arns)[key]["status"]
-        if status in ("ACTIVE", "CREATE FAILED"):
-            assert status == "ACTIVE", status
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{key} still {status}")
 
 
 @pytest.fixture(scope="module")
@@ -37,15 +26,15 @@ def v2_campaigns(world: World, local_stack: Any) -> tuple[str, str]:
         datasetGroupArn=group,
         recipeArn="arn:aws:personalize:::recipe/aws-user-personalization-v2",
     )["solutionArn"]
-    _active(p.describe_solution, "solution", solutionArn=solution)
+    wait_active("v2 solution", p.describe_solution, "solution", solutionArn=solution)
     v2 = p.create_solution_version(solutionArn=solution)["solutionVersionArn"]
-    _active(p.describe_solution_version, "solutionVersion", solutionVersionArn=v2)
+    wait_active("v2 version", p.describe_solution_version, "solutionVersion", solutionVersionArn=v2)
     arns = []
     for name, config in (("plain", {}), ("popular", {"rankingInfluence": {"POPULARITY": 1.0}})):
         arn = p.create_campaign(name=f"{prefix}-{name}", solutionVersionArn=v2, campaignConfig=config)[
             "campaignArn"
         ]
-        _active(p.describe_campaign, "campaign", campaignArn=arn)
+        wait_active(f"{name} campaign", p.describe_campaign, "campaign", campaignArn=arn)
         arns.append(arn)
     return arns[0], arns[1]
 

@@ -114,7 +114,7 @@ def make_shop(seed: int = 11) -> Shop:
     return shop
 
 
-def _wait(what: str, describe: Callable[..., dict[str, Any]], key: str, **arns: str) -> None:
+def wait_active(what: str, describe: Callable[..., dict[str, Any]], key: str, **arns: str) -> None:
     """Poll a Describe* call until the resource is ACTIVE (the emulator's steps take ~50 ms)."""
     deadline = time.monotonic() + STEP_TIMEOUT
     while True:
@@ -168,21 +168,21 @@ def build_world(local_stack: Any, name: str | None = None) -> World:
     ]["Arn"]
 
     group = personalize.create_dataset_group(name=prefix)["datasetGroupArn"]
-    _wait("dataset group", personalize.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
+    wait_active("dataset group", personalize.describe_dataset_group, "datasetGroup", datasetGroupArn=group)
     for dataset_type, key in (("Interactions", "interactions"), ("Items", "items")):
         schema_text = (REPO / "schemas" / "personalize" / f"{key}.json").read_text(encoding="utf-8")
         schema = personalize.create_schema(name=f"{prefix}-{key}", schema=schema_text)["schemaArn"]
         dataset = personalize.create_dataset(
             name=f"{prefix}-{key}", schemaArn=schema, datasetGroupArn=group, datasetType=dataset_type
         )["datasetArn"]
-        _wait(f"{key} dataset", personalize.describe_dataset, "dataset", datasetArn=dataset)
+        wait_active(f"{key} dataset", personalize.describe_dataset, "dataset", datasetArn=dataset)
         job = personalize.create_dataset_import_job(
             jobName=f"{prefix}-{key}-1",
             datasetArn=dataset,
             dataSource={"dataLocation": f"s3://{bucket}/imports/{key}.csv"},
             roleArn=role,
         )["datasetImportJobArn"]
-        _wait(
+        wait_active(
             f"{key} import",
             personalize.describe_dataset_import_job,
             "datasetImportJob",
@@ -195,7 +195,7 @@ def build_world(local_stack: Any, name: str | None = None) -> World:
         arn = personalize.create_filter(
             name=f"{prefix}-{spec['name']}", datasetGroupArn=group, filterExpression=spec["expression"]
         )["filterArn"]
-        _wait(f"filter {spec['name']}", personalize.describe_filter, "filter", filterArn=arn)
+        wait_active(f"filter {spec['name']}", personalize.describe_filter, "filter", filterArn=arn)
         filters[spec["name"]] = arn
         specs[spec["name"]] = {
             "arn": arn,
@@ -215,9 +215,9 @@ def build_world(local_stack: Any, name: str | None = None) -> World:
             datasetGroupArn=group,
             recipeArn=f"arn:aws:personalize:::recipe/{recipe}",
         )["solutionArn"]
-        _wait(f"{recipe} solution", personalize.describe_solution, "solution", solutionArn=solution)
+        wait_active(f"{recipe} solution", personalize.describe_solution, "solution", solutionArn=solution)
         version = personalize.create_solution_version(solutionArn=solution)["solutionVersionArn"]
-        _wait(
+        wait_active(
             f"{recipe} version",
             personalize.describe_solution_version,
             "solutionVersion",
@@ -226,7 +226,7 @@ def build_world(local_stack: Any, name: str | None = None) -> World:
         campaign = personalize.create_campaign(
             name=f"{prefix}-{short}", solutionVersionArn=version, minProvisionedTPS=1
         )["campaignArn"]
-        _wait(f"{recipe} campaign", personalize.describe_campaign, "campaign", campaignArn=campaign)
+        wait_active(f"{recipe} campaign", personalize.describe_campaign, "campaign", campaignArn=campaign)
         campaigns[short] = campaign
 
     env = {

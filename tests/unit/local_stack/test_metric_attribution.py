@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
@@ -16,6 +15,7 @@ from local_stack.personalize.errors import (
 )
 from local_stack.personalize.shapes import check_shape, operation_model
 from pipeline.paths import schema_dir
+from tests.emulator_setup import active_group, interactions_dataset, wait_active
 
 ACCOUNT = "123456789012"
 OUTPUT = {"roleArn": f"arn:aws:iam::{ACCOUNT}:role/personalize", "s3DataDestination": {"path": "s3://b/m/"}}
@@ -38,27 +38,15 @@ def _call(b: PersonalizeBackend, operation: str, params: dict[str, Any]) -> dict
 
 
 def _group_with_interactions(b: PersonalizeBackend) -> str:
-    group = str(b.handle("CreateDatasetGroup", {"name": "g"})["datasetGroupArn"])
-    for _ in range(500):
-        if b.handle("DescribeDatasetGroup", {"datasetGroupArn": group})["datasetGroup"]["status"] == "ACTIVE":
-            break
-        time.sleep(0.01)
-    schema = (schema_dir() / "personalize" / "interactions.json").read_text(encoding="utf-8")
-    schema_arn = b.handle("CreateSchema", {"name": "s", "schema": schema})["schemaArn"]
-    b.handle(
-        "CreateDataset",
-        {"name": "d", "schemaArn": schema_arn, "datasetGroupArn": group, "datasetType": "Interactions"},
-    )
+    group = active_group(b)
+    interactions_dataset(b, group)
     return group
 
 
 def _active(b: PersonalizeBackend, arn: str) -> dict[str, Any]:
-    for _ in range(500):
-        described = _call(b, "DescribeMetricAttribution", {"metricAttributionArn": arn})["metricAttribution"]
-        if described["status"] in ("ACTIVE", "CREATE FAILED"):
-            return dict(described)
-        time.sleep(0.01)
-    raise AssertionError("still not ACTIVE")
+    return wait_active(
+        lambda: _call(b, "DescribeMetricAttribution", {"metricAttributionArn": arn})["metricAttribution"]
+    )
 
 
 def _create(b: PersonalizeBackend, group: str, metrics: list[dict[str, str]], name: str = "ma") -> str:
