@@ -121,10 +121,11 @@ resource "aws_cloudwatch_log_group" "this" {
 # Only code signed by this module's AWS Signer profile may be deployed to the function
 # ("Using code signing to verify code integrity with Lambda",
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning.html): with
-# UntrustedArtifactOnDeployment = Enforce, Lambda blocks a deployment whose signature fails the
-# expiry, mismatch (not an allowed profile) or revocation check; a package modified after signing
-# always fails the integrity check. The package goes: upload (package_prefix/unsigned/, a versioned
-# object) -> signing job -> package_prefix/signed/<job id>.zip -> the function (s3_key + version).
+# UntrustedArtifactOnDeployment = Enforce, Lambda blocks a deployment of unsigned code and one whose
+# signature fails the expiry, mismatch (not an allowed profile) or revocation check; the integrity
+# check compares the package's hash with the signed one. The package goes: upload
+# (package_prefix/unsigned/, a versioned object) -> signing job -> package_prefix/signed/<job id>.zip
+# -> the function (s3_key + version).
 # Deploying and signing are separate permissions: whoever may update the function's code but not
 # sign with the profile (signer:StartSigningJob) cannot deploy other code (README: the caller's
 # permissions).
@@ -192,6 +193,13 @@ resource "aws_s3_object" "package" {
         for p in local.prefixes : !startswith(var.package_prefix, p) && !startswith(p, var.package_prefix)
       ])
       error_message = "package_prefix must not overlap the Currents, quarantine, state, bulk or forget prefixes: the bridge's role reads and writes those."
+    }
+    # Others' prefixes: lifecycle rules there could expire the packages, other roles could read them.
+    precondition {
+      condition = alltrue([
+        for p in var.reserved_prefixes : p == "" || (!startswith(var.package_prefix, p) && !startswith(p, var.package_prefix))
+      ])
+      error_message = "package_prefix must not overlap reserved_prefixes (the bucket's other owners and lifecycle rules)."
     }
   }
 }

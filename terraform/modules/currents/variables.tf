@@ -139,3 +139,9 @@ variable "signature_validity_months" {
   description = "How long a package signature stays valid (135: AWS Signer's default). Lambda refuses to deploy a package whose signature has expired; code already deployed keeps running."
   default     = 135
 }
+
+variable "reserved_prefixes" {
+  type        = list(string)
+  description = "The data bucket's prefixes that belong to others (Personalize's import and batch prefixes, whose lifecycle rules expire objects; the API's artifacts): package_prefix must stay out of them."
+  default     = []
+}

@@ -249,3 +249,24 @@ run "rejects_a_package_prefix_that_is_no_key_prefix" {
   }
   expect_failures = [var.package_prefix]
 }
+
+run "rejects_a_package_prefix_under_a_reserved_prefix" {
+  command = plan
+  variables {
+    reserved_prefixes = ["batch/output/", "artifacts/", ""]
+    package_prefix    = "artifacts/lambda/"
+  }
+  expect_failures = [aws_s3_object.package]
+}
+
+run "accepts_a_package_prefix_beside_the_reserved_ones" {
+  command = plan
+  variables {
+    reserved_prefixes = ["batch/output/", "artifacts/", ""]
+  }
+
+  assert {
+    condition     = aws_s3_object.package.key == "code/currents-bridge/unsigned/currents-lambda.zip"
+    error_message = "the default package prefix is outside the bucket's other prefixes (an empty rule prefix is no owner)"
+  }
+}
