@@ -179,9 +179,12 @@ currents-sample: install ## Write Currents Avro files in Braze's S3 layout from 
 
 currents-package: install ## Build build/currents-lambda.zip (pipeline + fastavro for the Lambda runtime) for terraform/modules/currents
 	rm -rf build/currents-lambda && mkdir -p build/currents-lambda
+	@# The lock's fastavro pin with its hashes (the entry continues over "\"-ended lines): the wheel that
+	@# gets signed is the one the lock names.
+	awk '/^fastavro==/ {p = 1} p {print; if ($$0 !~ /\\$$/) exit}' requirements/dev.txt > build/currents-fastavro.txt
 	$(PY) -m pip install --quiet --target build/currents-lambda --only-binary=:all: \
 	  --platform manylinux2014_x86_64 --python-version 3.12 --implementation cp \
-	  "$$(grep '^fastavro==' requirements/dev.txt)"
+	  --require-hashes -r build/currents-fastavro.txt
 	cp -r scripts/pipeline build/currents-lambda/pipeline
 	find build/currents-lambda -name __pycache__ -prune -exec rm -rf {} +
 	$(PY) -c "import shutil; shutil.make_archive('build/currents-lambda', 'zip', 'build/currents-lambda')"
