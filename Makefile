@@ -186,8 +186,10 @@ currents-package: install ## Build build/currents-lambda.zip (pipeline + fastavr
 	  --platform manylinux2014_x86_64 --python-version 3.12 --implementation cp \
 	  --require-hashes -r build/currents-fastavro.txt
 	cp -r scripts/pipeline build/currents-lambda/pipeline
+	@# pip's console scripts name this machine's interpreter and Lambda never runs them.
+	rm -rf build/currents-lambda/bin
 	find build/currents-lambda -name __pycache__ -prune -exec rm -rf {} +
-	$(PY) -c "import shutil; shutil.make_archive('build/currents-lambda', 'zip', 'build/currents-lambda')"
+	$(PY) -m pipeline.lambda_zip build/currents-lambda build/currents-lambda.zip
 
 forget: install ## Forget USERS=<file> in Personalize and our S3 copies [BRAZE=1 also deletes them in Braze]
 	$(PY) -m pipeline forget --env $(ENV) --users $(USERS) $(if $(BRAZE),--braze)
