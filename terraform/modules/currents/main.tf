@@ -132,8 +132,9 @@ resource "aws_cloudwatch_log_group" "this" {
 #
 # Re-applying an unchanged package does nothing: the object changes only when source_hash
 # (package_sha256) or the key does; only a new object version replaces the signing job (every
-# argument of aws_signer_signing_job forces a new job, https://registry.terraform.io/providers/
-# hashicorp/aws/latest/docs/resources/signer_signing_job); only a new job's key redeploys the code.
+# argument of aws_signer_signing_job forces a new job: ForceNew in the provider's schema,
+# https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/signer_signing_job);
+# only a new job's key redeploys the code. Destroying a job only forgets it (jobs cannot be deleted).
 
 locals {
   unsigned_prefix = "${var.package_prefix}unsigned/"
@@ -159,8 +160,7 @@ resource "aws_signer_signing_profile" "this" {
 
 # Lambda validates each new deployment against this config ("Creating code signing configurations
 # for Lambda": https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning-create.html):
-# the allowed publishers are profile *versions*, so a revoked or replaced profile signs nothing
-# deployable.
+# the allowed publisher is our profile's version (a replaced profile is a new version, allowed with it).
 resource "aws_lambda_code_signing_config" "this" {
   description = "Only ${local.function_name} packages signed by ${aws_signer_signing_profile.this.name}"
 
@@ -175,7 +175,7 @@ resource "aws_lambda_code_signing_config" "this" {
 
 # The package as uploaded. Signer reads a source only from a versioned bucket and by version
 # (StartSigningJob: https://docs.aws.amazon.com/signer/latest/api/API_StartSigningJob.html); the data
-# bucket is versioned. Uploaded under the data key, which the bucket policy demands of every PUT.
+# bucket is versioned. The upload names the data key: the bucket policy denies a PUT naming another.
 resource "aws_s3_object" "package" {
   bucket                 = var.bucket_name
   key                    = "${local.unsigned_prefix}currents-lambda.zip"
