@@ -179,12 +179,17 @@ currents-sample: install ## Write Currents Avro files in Braze's S3 layout from 
 
 currents-package: install ## Build build/currents-lambda.zip (pipeline + fastavro for the Lambda runtime) for terraform/modules/currents
 	rm -rf build/currents-lambda && mkdir -p build/currents-lambda
+	@# The lock's fastavro pin with its hashes (the entry continues over "\"-ended lines): the wheel that
+	@# gets signed is the one the lock names.
+	awk '/^fastavro==/ {p = 1} p {print; if ($$0 !~ /\\$$/) exit}' requirements/dev.txt > build/currents-fastavro.txt
 	$(PY) -m pip install --quiet --target build/currents-lambda --only-binary=:all: \
 	  --platform manylinux2014_x86_64 --python-version 3.12 --implementation cp \
-	  "$$(grep '^fastavro==' requirements/dev.txt)"
+	  --require-hashes -r build/currents-fastavro.txt
 	cp -r scripts/pipeline build/currents-lambda/pipeline
+	@# pip's console scripts name this machine's interpreter and Lambda never runs them.
+	rm -rf build/currents-lambda/bin
 	find build/currents-lambda -name __pycache__ -prune -exec rm -rf {} +
-	$(PY) -c "import shutil; shutil.make_archive('build/currents-lambda', 'zip', 'build/currents-lambda')"
+	$(PY) -m pipeline.lambda_zip build/currents-lambda build/currents-lambda.zip
 
 forget: install ## Forget USERS=<file> in Personalize and our S3 copies [BRAZE=1 also deletes them in Braze]
 	$(PY) -m pipeline forget --env $(ENV) --users $(USERS) $(if $(BRAZE),--braze)

@@ -49,4 +49,8 @@ module "currents" {
   ]
   package_file   = "${path.root}/../../../build/currents-lambda.zip"
   package_sha256 = try(filebase64sha256("${path.root}/../../../build/currents-lambda.zip"), null)
+  # The signed package lives beside these, never under them (the batch output expires, the API reads artifacts).
+  reserved_prefixes = [
+    for key, prefix in yamldecode(file("${path.root}/../../../config/project.yaml")).storage : prefix if endswith(key, "_prefix")
+  ]
 }

@@ -117,17 +117,138 @@ resource "aws_cloudwatch_log_group" "this" {
   kms_key_id        = aws_kms_key.logs.arn
 }
 
+# --- the signed package -------------------------------------------------------------------------
+# Only code signed by this module's AWS Signer profile may be deployed to the function
+# ("Using code signing to verify code integrity with Lambda",
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning.html): with
+# UntrustedArtifactOnDeployment = Enforce, Lambda blocks a deployment of unsigned code and one whose
+# signature fails the expiry, mismatch (not an allowed profile) or revocation check; the integrity
+# check compares the package's hash with the signed one. The package goes: upload
+# (package_prefix/unsigned/, a versioned object) -> signing job -> package_prefix/signed/<job id>.zip
+# -> the function (s3_key + version).
+# Deploying and signing are separate permissions: whoever may update the function's code but not
+# sign with the profile (signer:StartSigningJob) cannot deploy other code (README: the caller's
+# permissions).
+#
+# Re-applying an unchanged package does nothing: the object changes only when source_hash
+# (package_sha256) or the key does; only a new object version replaces the signing job (every
+# argument of aws_signer_signing_job forces a new job: ForceNew in the provider's schema,
+# https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/signer_signing_job);
+# only a new job's key redeploys the code. Destroying a job only forgets it (jobs cannot be deleted).
+
+locals {
+  unsigned_prefix = "${var.package_prefix}unsigned/"
+  signed_prefix   = "${var.package_prefix}signed/"
+  # Signer profile names allow letters, digits and underscores only (PutSigningProfile's profileName:
+  # https://docs.aws.amazon.com/signer/latest/api/API_PutSigningProfile.html); the provider's
+  # name_prefix leaves 38 characters for ours.
+  signing_profile_prefix = substr("${replace(local.function_name, "/[^a-zA-Z0-9_]/", "_")}_", 0, 38)
+}
+
+# A profile for the Lambda platform (AWSLambda-SHA384-ECDSA, "Lambda code signing with AWS Signer":
+# https://docs.aws.amazon.com/lambda/latest/dg/governance-code-signing.html). A profile is never
+# deleted, only canceled (its name stays taken), so a replacement gets a new generated name.
+resource "aws_signer_signing_profile" "this" {
+  name_prefix = local.signing_profile_prefix
+  platform_id = "AWSLambda-SHA384-ECDSA"
+
+  signature_validity_period {
+    value = var.signature_validity_months
+    type  = "MONTHS"
+  }
+}
+
+# Lambda validates each new deployment against this config ("Creating code signing configurations
+# for Lambda": https://docs.aws.amazon.com/lambda/latest/dg/configuration-codesigning-create.html):
+# the allowed publisher is our profile's version (a replaced profile is a new version, allowed with it).
+resource "aws_lambda_code_signing_config" "this" {
+  description = "Only ${local.function_name} packages signed by ${aws_signer_signing_profile.this.name}"
+
+  allowed_publishers {
+    signing_profile_version_arns = [aws_signer_signing_profile.this.version_arn]
+  }
+
+  policies {
+    untrusted_artifact_on_deployment = "Enforce"
+  }
+}
+
+# The package as uploaded. Signer reads a source only from a versioned bucket and by version
+# (StartSigningJob: https://docs.aws.amazon.com/signer/latest/api/API_StartSigningJob.html); the data
+# bucket is versioned. The upload names the data key: the bucket policy denies a PUT naming another.
+resource "aws_s3_object" "package" {
+  bucket                 = var.bucket_name
+  key                    = "${local.unsigned_prefix}currents-lambda.zip"
+  source                 = var.package_file
+  source_hash            = var.package_sha256 # etag is no content hash under SSE-KMS
+  content_type           = "application/zip"
+  server_side_encryption = "aws:kms"
+  kms_key_id             = var.kms_key_arn
+
+  lifecycle {
+    # The bridge's role may write its prefixes: a package under one of them could be replaced by the
+    # function itself (it would still fail signing's checks, but it is not the bridge's to touch).
+    precondition {
+      condition = alltrue([
+        for p in local.prefixes : !startswith(var.package_prefix, p) && !startswith(p, var.package_prefix)
+      ])
+      error_message = "package_prefix must not overlap the Currents, quarantine, state, bulk or forget prefixes: the bridge's role reads and writes those."
+    }
+    # Others' prefixes: lifecycle rules there could expire the packages, other roles could read them.
+    precondition {
+      condition = alltrue([
+        for p in var.reserved_prefixes : p == "" || (!startswith(var.package_prefix, p) && !startswith(p, var.package_prefix))
+      ])
+      error_message = "package_prefix must not overlap reserved_prefixes (the bucket's other owners and lifecycle rules)."
+    }
+  }
+}
+
+# Signer writes the signed package to the destination as <prefix><job id>.zip ("Lambda code signing
+# with AWS Signer", above) with the caller's permissions (s3:GetObjectVersion on the source,
+# s3:PutObject on the destination: https://docs.aws.amazon.com/signer/latest/developerguide/gs-iam.html).
+# The resource waits for the job; a failed job fails the apply (ignore_signing_job_failure = false).
+resource "aws_signer_signing_job" "this" {
+  profile_name = aws_signer_signing_profile.this.name
+
+  source {
+    s3 {
+      bucket  = aws_s3_object.package.bucket
+      key     = aws_s3_object.package.key
+      version = aws_s3_object.package.version_id
+    }
+  }
+
+  destination {
+    s3 {
+      bucket = var.bucket_name
+      prefix = local.signed_prefix
+    }
+  }
+
+  ignore_signing_job_failure = false
+}
+
+# The signed object's version, so the function names exactly what was signed (FunctionCode's
+# S3ObjectVersion: https://docs.aws.amazon.com/lambda/latest/dg/API_FunctionCode.html).
+data "aws_s3_object" "signed_package" {
+  bucket = one(one(aws_signer_signing_job.this.signed_object).s3).bucket
+  key    = one(one(aws_signer_signing_job.this.signed_object).s3).key
+}
+
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_117:It reaches only S3 and Personalize; a VPC needs endpoints or NAT, a deployment choice.
-  #checkov:skip=CKV_AWS_272:Code signing needs a signing profile, a deployment choice; the package is built by make currents-package.
-  function_name    = local.function_name
-  role             = aws_iam_role.this.arn
-  filename         = var.package_file
-  source_code_hash = var.package_sha256
-  handler          = "pipeline.currents.handler.handler"
-  runtime          = var.runtime
-  timeout          = var.timeout_seconds
-  memory_size      = var.memory_mb
+  function_name = local.function_name
+  role          = aws_iam_role.this.arn
+  # The signed package, pinned to its version; the code signing config makes Lambda refuse any other.
+  s3_bucket               = one(one(aws_signer_signing_job.this.signed_object).s3).bucket
+  s3_key                  = one(one(aws_signer_signing_job.this.signed_object).s3).key
+  s3_object_version       = data.aws_s3_object.signed_package.version_id
+  code_signing_config_arn = aws_lambda_code_signing_config.this.arn
+  handler                 = "pipeline.currents.handler.handler"
+  runtime                 = var.runtime
+  timeout                 = var.timeout_seconds
+  memory_size             = var.memory_mb
   # One at a time: the checkpoint, seen ids and id pairs are read-modify-write objects in S3.
   reserved_concurrent_executions = 1
   kms_key_arn                    = var.kms_key_arn # environment variables encrypted with the data key

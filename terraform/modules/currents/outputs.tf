@@ -17,3 +17,8 @@ output "role_arn" {
   description = "The function's execution role."
   value       = aws_iam_role.this.arn
 }
+
+output "signing_job_id" {
+  description = "The AWS Signer job that signed the deployed package (aws signer revoke-signature --job-id revokes it)."
+  value       = aws_signer_signing_job.this.job_id
+}

@@ -122,3 +122,26 @@ variable "kms_deletion_window_days" {
     error_message = "kms_deletion_window_days must be between 7 and 30 (the KMS limits)."
   }
 }
+
+variable "package_prefix" {
+  type        = string
+  description = "Key prefix in the data bucket for the function's package: <prefix>unsigned/ as uploaded, <prefix>signed/ as AWS Signer writes it. Outside the bridge's prefixes (checked) and the data lifecycle rules' prefixes."
+  default     = "code/currents-bridge/"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9!_.*'()-][a-zA-Z0-9!_.*'()/-]*/$", var.package_prefix))
+    error_message = "package_prefix must be a non-empty relative key prefix ending in \"/\"."
+  }
+}
+
+variable "signature_validity_months" {
+  type        = number
+  description = "How long a package signature stays valid (135: AWS Signer's default). Lambda refuses to deploy a package whose signature has expired; code already deployed keeps running."
+  default     = 135
+}
+
+variable "reserved_prefixes" {
+  type        = list(string)
+  description = "The data bucket's prefixes that belong to others (Personalize's import and batch prefixes, whose lifecycle rules expire objects; the API's artifacts): package_prefix must stay out of them."
+  default     = []
+}

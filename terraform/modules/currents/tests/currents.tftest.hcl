@@ -11,6 +11,24 @@ mock_provider "aws" {
   mock_resource "aws_lambda_function" {
     defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:acme-recs-currents-bridge" }
   }
+  mock_resource "aws_signer_signing_profile" {
+    defaults = { version_arn = "arn:aws:signer:eu-west-1:123456789012:/signing-profiles/acme_recs_currents_bridge_1/AbCdEf1234" }
+  }
+  mock_resource "aws_lambda_code_signing_config" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:code-signing-config:csc-0123456789abcdef0" }
+  }
+  mock_resource "aws_s3_object" {
+    defaults = { version_id = "unsigned-v1" }
+  }
+  # Signer names the signed object after the job (job_id is left to the mock: a new job, a new id).
+  mock_resource "aws_signer_signing_job" {
+    defaults = {
+      signed_object = [{ s3 = [{ bucket = "acme-recs-data-123456789012", key = "code/currents-bridge/signed/job-1.zip" }] }]
+    }
+  }
+  mock_data "aws_s3_object" {
+    defaults = { version_id = "signed-v1" }
+  }
 }
 
 variables {
@@ -129,4 +147,126 @@ run "rejects_a_log_retention_cloudwatch_does_not_offer" {
     log_retention_days = 10
   }
   expect_failures = [var.log_retention_days]
+}
+
+run "the_function_accepts_only_code_signed_by_our_profile" {
+  command = apply
+
+  assert {
+    condition     = aws_lambda_function.this.code_signing_config_arn == aws_lambda_code_signing_config.this.arn
+    error_message = "the function has the code signing config"
+  }
+  assert {
+    condition     = one(aws_lambda_code_signing_config.this.policies).untrusted_artifact_on_deployment == "Enforce"
+    error_message = "Lambda blocks (not only warns about) a package that fails the signature checks"
+  }
+  assert {
+    condition     = one(aws_lambda_code_signing_config.this.allowed_publishers).signing_profile_version_arns == toset([aws_signer_signing_profile.this.version_arn])
+    error_message = "our signing profile's version is the only allowed publisher"
+  }
+  assert {
+    condition     = aws_signer_signing_profile.this.platform_id == "AWSLambda-SHA384-ECDSA" && can(regex("^[a-zA-Z0-9_]+$", aws_signer_signing_profile.this.name_prefix))
+    error_message = "a Lambda signing profile, named as Signer allows (letters, digits, underscores)"
+  }
+}
+
+run "the_package_is_uploaded_under_the_data_key_signed_and_deployed_from_the_signed_object" {
+  command = apply
+
+  assert {
+    condition     = aws_s3_object.package.key == "code/currents-bridge/unsigned/currents-lambda.zip" && aws_s3_object.package.source == "currents-lambda.zip"
+    error_message = "make currents-package's zip is uploaded under the package prefix"
+  }
+  assert {
+    condition     = aws_s3_object.package.server_side_encryption == "aws:kms" && aws_s3_object.package.kms_key_id == "arn:aws:kms:eu-west-1:123456789012:key/0000"
+    error_message = "the upload names the data key, as the bucket policy demands"
+  }
+  assert {
+    condition     = one(one(aws_signer_signing_job.this.source).s3).version == aws_s3_object.package.version_id && one(one(aws_signer_signing_job.this.source).s3).key == aws_s3_object.package.key
+    error_message = "the signing job signs exactly the uploaded version"
+  }
+  assert {
+    condition     = one(one(aws_signer_signing_job.this.destination).s3).prefix == "code/currents-bridge/signed/" && aws_signer_signing_job.this.profile_name == aws_signer_signing_profile.this.name
+    error_message = "our profile signs into the signed prefix"
+  }
+  assert {
+    condition     = aws_lambda_function.this.s3_key == "code/currents-bridge/signed/job-1.zip" && aws_lambda_function.this.s3_object_version == "signed-v1" && aws_lambda_function.this.filename == null
+    error_message = "the function deploys the signed object's version, never the local zip"
+  }
+}
+
+# A new package is a new object version; every argument of aws_signer_signing_job forces a new job,
+# so that version is signed by a new job whose new key redeploys the function. The mock provider
+# neither versions objects nor replaces on a changed argument: the replace and the override stand
+# in for S3's new version; the test shows the version reaches the job.
+run "a_new_package_version_is_what_gets_signed" {
+  command = apply
+  variables {
+    package_sha256 = "bmV3IHBhY2thZ2U="
+  }
+  plan_options {
+    replace = [aws_s3_object.package]
+  }
+  override_resource {
+    target = aws_s3_object.package
+    values = { version_id = "unsigned-v2" }
+  }
+
+  assert {
+    condition     = aws_s3_object.package.source_hash == "bmV3IHBhY2thZ2U="
+    error_message = "the package's hash decides when it is uploaded again"
+  }
+  assert {
+    condition     = one(one(aws_signer_signing_job.this.source).s3).version == "unsigned-v2"
+    error_message = "the new object version is what gets signed"
+  }
+}
+
+run "the_bridges_role_cannot_reach_the_packages" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      for r in jsondecode(aws_iam_role_policy.this.policy).Statement[0].Resource :
+      !startswith("arn:aws:s3:::acme-recs-data-123456789012/code/currents-bridge/", trimsuffix(r, "*"))
+    ])
+    error_message = "no object grant of the bridge's role covers the package prefix"
+  }
+}
+
+run "rejects_a_package_prefix_inside_the_bridges_prefixes" {
+  command = plan
+  variables {
+    package_prefix = "currents-state/code/"
+  }
+  expect_failures = [aws_s3_object.package]
+}
+
+run "rejects_a_package_prefix_that_is_no_key_prefix" {
+  command = plan
+  variables {
+    package_prefix = "code"
+  }
+  expect_failures = [var.package_prefix]
+}
+
+run "rejects_a_package_prefix_under_a_reserved_prefix" {
+  command = plan
+  variables {
+    reserved_prefixes = ["batch/output/", "artifacts/", ""]
+    package_prefix    = "artifacts/lambda/"
+  }
+  expect_failures = [aws_s3_object.package]
+}
+
+run "accepts_a_package_prefix_beside_the_reserved_ones" {
+  command = plan
+  variables {
+    reserved_prefixes = ["batch/output/", "artifacts/", ""]
+  }
+
+  assert {
+    condition     = aws_s3_object.package.key == "code/currents-bridge/unsigned/currents-lambda.zip"
+    error_message = "the default package prefix is outside the bucket's other prefixes (an empty rule prefix is no owner)"
+  }
 }
