@@ -108,51 +108,17 @@ resource "aws_route_table_association" "private" {
   route_table_id = aws_route_table.private.id
 }
 
-# --- Security groups: the function may open HTTPS to the endpoints and to S3, nothing else ---------------
+# --- The endpoints' security group ----------------------------------------------------------------------
 
-resource "aws_security_group" "function" {
-  name        = "${var.name}-private-function"
-  description = "Currents bridge Lambda: HTTPS out to the VPC endpoints and the S3 gateway endpoint only"
-  vpc_id      = aws_vpc.this.id
-
-  tags = { Name = "${var.name}-private-function" }
-}
-
+# No rules here: each consumer adds an ingress rule from its own security group (modules/currents does,
+# from the function's), so the endpoints accept HTTPS only from groups granted explicitly. Egress is not
+# needed: security groups are stateful, replies flow back.
 resource "aws_security_group" "endpoints" {
   name        = "${var.name}-private-endpoints"
-  description = "Interface endpoints: HTTPS in from the function's security group only"
+  description = "Interface endpoints: HTTPS in only from consumers' security groups (their own ingress rules)"
   vpc_id      = aws_vpc.this.id
 
   tags = { Name = "${var.name}-private-endpoints" }
-}
-
-resource "aws_vpc_security_group_egress_rule" "function_to_endpoints" {
-  security_group_id            = aws_security_group.function.id
-  description                  = "HTTPS to the interface endpoints (Personalize, Personalize Events, X-Ray)"
-  ip_protocol                  = "tcp"
-  from_port                    = 443
-  to_port                      = 443
-  referenced_security_group_id = aws_security_group.endpoints.id
-}
-
-# A gateway endpoint is reached through its prefix list's public S3 addresses
-# (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-s3.html#vpc-endpoints-security).
-resource "aws_vpc_security_group_egress_rule" "function_to_s3" {
-  security_group_id = aws_security_group.function.id
-  description       = "HTTPS to Amazon S3 through the gateway endpoint (its prefix list)"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  prefix_list_id    = aws_vpc_endpoint.s3.prefix_list_id
-}
-
-resource "aws_vpc_security_group_ingress_rule" "endpoints_from_function" {
-  security_group_id            = aws_security_group.endpoints.id
-  description                  = "HTTPS from the Currents bridge Lambda"
-  ip_protocol                  = "tcp"
-  from_port                    = 443
-  to_port                      = 443
-  referenced_security_group_id = aws_security_group.function.id
 }
 
 # --- Endpoints ------------------------------------------------------------------------------------------

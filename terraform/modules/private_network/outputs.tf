@@ -8,19 +8,19 @@ output "subnet_ids" {
   value       = aws_subnet.private[*].id
 }
 
-output "function_security_group_id" {
-  description = "Security group for the function (HTTPS out to the endpoints and S3 only): its vpc_config security_group_ids."
-  value       = aws_security_group.function.id
-}
-
 output "endpoints_security_group_id" {
-  description = "Security group of the interface endpoints (HTTPS in from the function's group only)."
+  description = "Security group of the interface endpoints, without rules: a consumer adds an HTTPS ingress rule from its own group."
   value       = aws_security_group.endpoints.id
 }
 
 output "interface_endpoint_ids" {
   description = "Interface endpoint ids by service (personalize, personalize-events, xray)."
   value       = { for service, endpoint in aws_vpc_endpoint.interface : service => endpoint.id }
+}
+
+output "s3_prefix_list_id" {
+  description = "Prefix list of S3 in the region: a consumer's security group allows HTTPS egress to it (gateway endpoint)."
+  value       = aws_vpc_endpoint.s3.prefix_list_id
 }
 
 output "s3_endpoint_id" {

@@ -162,20 +162,16 @@ run "a_service_without_endpoint_policies_gets_none" {
   }
 }
 
-run "the_function_may_open_https_to_the_endpoints_and_s3_only" {
+run "the_endpoints_security_group_admits_nothing_by_itself" {
   command = apply
 
   assert {
-    condition     = aws_vpc_security_group_egress_rule.function_to_endpoints.referenced_security_group_id == aws_security_group.endpoints.id && aws_vpc_security_group_egress_rule.function_to_endpoints.from_port == 443 && aws_vpc_security_group_egress_rule.function_to_endpoints.to_port == 443
-    error_message = "the function reaches the interface endpoints on 443 only"
+    condition     = length(aws_security_group.endpoints.ingress) == 0 && length(aws_security_group.endpoints.egress) == 0
+    error_message = "the endpoints' group has no rules of its own: consumers grant their groups"
   }
   assert {
-    condition     = aws_vpc_security_group_egress_rule.function_to_s3.prefix_list_id == aws_vpc_endpoint.s3.prefix_list_id && aws_vpc_security_group_egress_rule.function_to_s3.cidr_ipv4 == null
-    error_message = "the function reaches S3 through its prefix list, not an open CIDR"
-  }
-  assert {
-    condition     = aws_vpc_security_group_ingress_rule.endpoints_from_function.referenced_security_group_id == aws_security_group.function.id && aws_vpc_security_group_ingress_rule.endpoints_from_function.from_port == 443
-    error_message = "the endpoints accept HTTPS from the function's group only"
+    condition     = output.s3_prefix_list_id == aws_vpc_endpoint.s3.prefix_list_id && output.endpoints_security_group_id == aws_security_group.endpoints.id
+    error_message = "consumers get the S3 prefix list and the endpoints' group for their own rules"
   }
 }
 
