@@ -94,7 +94,8 @@ resource "aws_subnet" "private" {
 
 # No route besides the implicit local one: no internet gateway, no NAT. `route = []` makes Terraform
 # remove any route added outside it; the S3 gateway endpoint's prefix-list route is managed by the
-# endpoint (the provider leaves routes to vpce-* targets alone).
+# endpoint (the provider skips prefix-list routes to vpce-* targets: terraform-provider-aws
+# internal/service/ec2/vpc_route_table.go, "VPC endpoint routes are handled separately").
 resource "aws_route_table" "private" {
   vpc_id = aws_vpc.this.id
   route  = []
