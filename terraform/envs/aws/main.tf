@@ -28,6 +28,17 @@ module "platform" {
   tags            = { stage = var.stage }
 }
 
+# The bridge's network: private subnets with no route to the internet; S3, Personalize and X-Ray through
+# VPC endpoints (modules/private_network/README.md: what it costs, why no NAT).
+module "private_network" {
+  source = "../../modules/private_network"
+
+  name       = yamldecode(file("${path.root}/../../../config/project.yaml")).name
+  partition  = data.aws_partition.current.partition
+  region     = var.region
+  account_id = var.account_id
+}
+
 # Braze Currents -> Personalize: a Lambda on new Currents files (build the package: make currents-package).
 module "currents" {
   source = "../../modules/currents"
@@ -53,4 +64,9 @@ module "currents" {
   reserved_prefixes = [
     for key, prefix in yamldecode(file("${path.root}/../../../config/project.yaml")).storage : prefix if endswith(key, "_prefix")
   ]
+
+  vpc_id                      = module.private_network.vpc_id
+  subnet_ids                  = module.private_network.subnet_ids
+  endpoints_security_group_id = module.private_network.endpoints_security_group_id
+  s3_prefix_list_id           = module.private_network.s3_prefix_list_id
 }

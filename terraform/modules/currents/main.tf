@@ -95,6 +95,33 @@ resource "aws_iam_role_policy" "this" {
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
         Resource = "${aws_cloudwatch_log_group.this.arn}:*"
       },
+      # Lambda creates and manages the function's network interfaces with its execution role: the
+      # actions of AWSLambdaVPCAccessExecutionRole
+      # (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html),
+      # scoped as the Lambda guide allows (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html):
+      # interfaces only in our subnets with the function's security group; the Describe actions work only on "*".
+      {
+        Sid    = "CreateNetworkInterfacesInOurSubnets"
+        Effect = "Allow"
+        Action = "ec2:CreateNetworkInterface"
+        Resource = concat(
+          ["${local.ec2_arn_prefix}:network-interface/*"],
+          [for id in var.subnet_ids : "${local.ec2_arn_prefix}:subnet/${id}"],
+          ["${local.ec2_arn_prefix}:security-group/${aws_security_group.this.id}"],
+        )
+      },
+      {
+        Sid      = "ManageNetworkInterfaces"
+        Effect   = "Allow"
+        Action   = ["ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+        Resource = "${local.ec2_arn_prefix}:network-interface/*"
+      },
+      {
+        Sid      = "DescribeNetwork"
+        Effect   = "Allow"
+        Action   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
+        Resource = "*"
+      },
     ]
   })
 }
@@ -237,7 +264,6 @@ data "aws_s3_object" "signed_package" {
 }
 
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_117:It reaches only S3 and Personalize; a VPC needs endpoints or NAT, a deployment choice.
   function_name = local.function_name
   role          = aws_iam_role.this.arn
   # The signed package, pinned to its version; the code signing config makes Lambda refuse any other.
@@ -255,6 +281,14 @@ resource "aws_lambda_function" "this" {
 
   tracing_config {
     mode = "Active"
+  }
+
+  # In private subnets without internet routes (modules/private_network): S3, Personalize and X-Ray are
+  # reached through VPC endpoints only ("Giving Lambda functions access to resources in an Amazon VPC",
+  # https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
+  vpc_config {
+    subnet_ids         = var.subnet_ids
+    security_group_ids = [aws_security_group.this.id]
   }
 
   dead_letter_config {

@@ -145,3 +145,30 @@ variable "reserved_prefixes" {
   description = "The data bucket's prefixes that belong to others (Personalize's import and batch prefixes, whose lifecycle rules expire objects; the API's artifacts): package_prefix must stay out of them."
   default     = []
 }
+
+variable "subnet_ids" {
+  type        = list(string)
+  description = "Private subnets the function runs in (modules/private_network's subnet_ids): its only network."
+
+  validation {
+    # An empty list would detach the function from the VPC; Lambda takes at most 16 subnets
+    # (VpcConfig, https://docs.aws.amazon.com/lambda/latest/api/API_VpcConfig.html).
+    condition     = length(var.subnet_ids) >= 1 && length(var.subnet_ids) <= 16
+    error_message = "subnet_ids must name 1 to 16 subnets (an empty list would take the function out of the VPC)."
+  }
+}
+
+variable "vpc_id" {
+  type        = string
+  description = "The private VPC of subnet_ids (modules/private_network's vpc_id): the function's security group lives there."
+}
+
+variable "endpoints_security_group_id" {
+  type        = string
+  description = "Security group of the VPC's interface endpoints (modules/private_network): the function may reach it on 443, and it admits the function."
+}
+
+variable "s3_prefix_list_id" {
+  type        = string
+  description = "Prefix list of S3 in the region (modules/private_network's s3_prefix_list_id): the function reaches S3 through the gateway endpoint."
+}

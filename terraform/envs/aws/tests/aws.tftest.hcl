@@ -4,6 +4,13 @@ mock_provider "aws" {
       partition = "aws"
     }
   }
+  mock_data "aws_vpc_endpoint_service" {
+    defaults = {
+      service_name                  = "com.amazonaws.eu-west-1.mock"
+      availability_zones            = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+      vpc_endpoint_policy_supported = true
+    }
+  }
 }
 
 variables {
@@ -60,4 +67,13 @@ run "rejects_an_unknown_stage" {
     stage = "qa"
   }
   expect_failures = [var.stage]
+}
+
+run "the_currents_bridge_runs_in_the_private_network" {
+  command = plan
+
+  assert {
+    condition     = length(module.private_network.subnet_ids) == 2 && module.private_network.flow_log_group_name == "/aws/vpc-flow-logs/braze-recs-private"
+    error_message = "the bridge's private network spans two zones and logs its flows"
+  }
 }

@@ -8,6 +8,9 @@ mock_provider "aws" {
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/acme-recs-currents-bridge" }
   }
+  mock_resource "aws_security_group" {
+    defaults = { id = "sg-0f" }
+  }
   mock_resource "aws_lambda_function" {
     defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:acme-recs-currents-bridge" }
   }
@@ -32,17 +35,21 @@ mock_provider "aws" {
 }
 
 variables {
-  name                 = "acme-recs"
-  bucket_name          = "acme-recs-data-123456789012"
-  kms_key_arn          = "arn:aws:kms:eu-west-1:123456789012:key/0000"
-  account_id           = "123456789012"
-  region               = "eu-west-1"
-  tracking_id          = "tid-1"
-  event_tracker_arn    = "arn:aws:personalize:eu-west-1:123456789012:event-tracker/web-events"
-  dataset_group_arn    = "arn:aws:personalize:eu-west-1:123456789012:dataset-group/acme-recs"
-  personalize_role_arn = "arn:aws:iam::123456789012:role/acme-recs-personalize"
-  forget_prefixes      = ["imports/", "currents-bulk/"]
-  package_file         = "currents-lambda.zip"
+  name                        = "acme-recs"
+  bucket_name                 = "acme-recs-data-123456789012"
+  kms_key_arn                 = "arn:aws:kms:eu-west-1:123456789012:key/0000"
+  account_id                  = "123456789012"
+  region                      = "eu-west-1"
+  tracking_id                 = "tid-1"
+  event_tracker_arn           = "arn:aws:personalize:eu-west-1:123456789012:event-tracker/web-events"
+  dataset_group_arn           = "arn:aws:personalize:eu-west-1:123456789012:dataset-group/acme-recs"
+  personalize_role_arn        = "arn:aws:iam::123456789012:role/acme-recs-personalize"
+  forget_prefixes             = ["imports/", "currents-bulk/"]
+  package_file                = "currents-lambda.zip"
+  subnet_ids                  = ["subnet-0a", "subnet-0b"]
+  vpc_id                      = "vpc-0c"
+  endpoints_security_group_id = "sg-0e"
+  s3_prefix_list_id           = "pl-6da54004"
   currents = {
     prefix            = "currents/"
     quarantine_prefix = "currents-quarantine/"
@@ -269,4 +276,55 @@ run "accepts_a_package_prefix_beside_the_reserved_ones" {
     condition     = aws_s3_object.package.key == "code/currents-bridge/unsigned/currents-lambda.zip"
     error_message = "the default package prefix is outside the bucket's other prefixes (an empty rule prefix is no owner)"
   }
+}
+
+run "the_function_runs_in_the_private_subnets_with_its_security_group" {
+  command = apply
+
+  assert {
+    condition     = one(aws_lambda_function.this.vpc_config).subnet_ids == toset(["subnet-0a", "subnet-0b"]) && one(aws_lambda_function.this.vpc_config).security_group_ids == toset([aws_security_group.this.id])
+    error_message = "the function is attached to the given subnets with its own security group"
+  }
+  assert {
+    condition = one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if st.Sid == "CreateNetworkInterfacesInOurSubnets"]).Resource == [
+      "arn:aws:ec2:eu-west-1:123456789012:network-interface/*",
+      "arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-0a",
+      "arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-0b",
+      "arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0f",
+    ]
+    error_message = "Lambda may create the function's interfaces only in our subnets with its security group"
+  }
+  assert {
+    condition     = one([for st in jsondecode(aws_iam_role_policy.this.policy).Statement : st if st.Sid == "ManageNetworkInterfaces"]).Resource == "arn:aws:ec2:eu-west-1:123456789012:network-interface/*"
+    error_message = "the other interface actions are limited to our account's network interfaces in the region"
+  }
+}
+
+run "the_function_may_open_https_to_the_endpoints_and_s3_only" {
+  command = apply
+
+  assert {
+    condition     = aws_security_group.this.vpc_id == "vpc-0c" && length(aws_security_group.this.ingress) == 0
+    error_message = "the function's group lives in the private VPC and admits nothing"
+  }
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.to_endpoints.referenced_security_group_id == "sg-0e" && aws_vpc_security_group_egress_rule.to_endpoints.from_port == 443 && aws_vpc_security_group_egress_rule.to_endpoints.to_port == 443 && aws_vpc_security_group_egress_rule.to_endpoints.ip_protocol == "tcp"
+    error_message = "the function reaches the interface endpoints on 443 only"
+  }
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.to_s3.prefix_list_id == "pl-6da54004" && aws_vpc_security_group_egress_rule.to_s3.cidr_ipv4 == null && aws_vpc_security_group_egress_rule.to_s3.from_port == 443
+    error_message = "the function reaches S3 through its prefix list, not an open CIDR"
+  }
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.endpoints_from_function.security_group_id == "sg-0e" && aws_vpc_security_group_ingress_rule.endpoints_from_function.referenced_security_group_id == aws_security_group.this.id && aws_vpc_security_group_ingress_rule.endpoints_from_function.from_port == 443
+    error_message = "the endpoints admit HTTPS from the function's group"
+  }
+}
+
+run "rejects_an_empty_subnet_list" {
+  command = plan
+  variables {
+    subnet_ids = []
+  }
+  expect_failures = [var.subnet_ids]
 }
