@@ -22,7 +22,6 @@ locals {
 resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_144:The state is small and versioned; cross-region replication is a deployment choice.
   #checkov:skip=CKV2_AWS_62:Nothing consumes state-bucket events.
-  #checkov:skip=CKV_AWS_18:Access logging would need a log bucket for a bucket only Terraform touches; CloudTrail records the calls.
   bucket = local.bucket_name
 
   lifecycle {
@@ -128,4 +127,28 @@ resource "aws_s3_bucket_policy" "this" {
   })
 
   depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+# --- access logs ---------------------------------------------------------------------------------
+# Requests to the state (reads, writes, lock files, denied calls) are logged by S3 server access logging
+# (best-effort delivery) to a log bucket of its own, from the module the data bucket's logs use. The log
+# bucket keeps its logs on a destroy (force_destroy = false); a destroy of this configuration is refused
+# anyway by the state bucket's and key's prevent_destroy.
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
+
+module "access_logs" {
+  source = "../../modules/access_logs"
+
+  bucket_name        = "${local.bucket_name}-logs"
+  account_id         = var.account_id
+  source_bucket_arns = [local.bucket_arn]
+  force_destroy      = false
+  partition          = data.aws_partition.current.partition
+}
+
+resource "aws_s3_bucket_logging" "this" {
+  bucket = aws_s3_bucket.this.id
+  # Read through the log bucket's policy: logging is configured only once the grant admits it.
+  target_bucket = module.access_logs.target_bucket
+  target_prefix = module.access_logs.target_prefix
 }

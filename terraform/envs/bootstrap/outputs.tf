@@ -3,6 +3,11 @@ output "bucket_name" {
   value       = aws_s3_bucket.this.bucket
 }
 
+output "log_bucket_name" {
+  description = "The bucket the state bucket's access logs go to."
+  value       = module.access_logs.id
+}
+
 output "backend_config" {
   description = "The stage's backend config (pipeline.infra writes it to envs/aws/stages/<stage>.backend.hcl)."
   value       = <<-EOT

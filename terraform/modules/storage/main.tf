@@ -2,11 +2,9 @@
 # with lifecycle rules and the grants Personalize needs on its prefixes (scoped to our account).
 
 locals {
-  log_bucket_name = "${var.bucket_name}-logs"
-  bucket_arn      = "arn:${var.partition}:s3:::${var.bucket_name}"
-  log_bucket_arn  = "arn:${var.partition}:s3:::${local.log_bucket_name}"
-  account_root    = "arn:${var.partition}:iam::${var.account_id}:root"
-  read_prefixes   = distinct([var.import_prefix, var.batch_input_prefix])
+  bucket_arn    = "arn:${var.partition}:s3:::${var.bucket_name}"
+  account_root  = "arn:${var.partition}:iam::${var.account_id}:root"
+  read_prefixes = distinct([var.import_prefix, var.batch_input_prefix])
 }
 
 locals {
@@ -56,25 +54,6 @@ locals {
     Principal = { AWS = "*" }
     Action    = "s3:*"
     Condition = { NumericLessThan = { "s3:TlsVersion" = "1.2" } }
-  }
-
-  log_bucket_policy = {
-    Version = "2012-10-17"
-    Statement = [
-      merge(local.deny_insecure_transport, { Resource = [local.log_bucket_arn, "${local.log_bucket_arn}/*"] }),
-      merge(local.deny_old_tls, { Resource = [local.log_bucket_arn, "${local.log_bucket_arn}/*"] }),
-      {
-        Sid       = "S3ServerAccessLogsFromDataBucket"
-        Effect    = "Allow"
-        Principal = { Service = "logging.s3.amazonaws.com" }
-        Action    = "s3:PutObject"
-        Resource  = "${local.log_bucket_arn}/access/*"
-        Condition = {
-          StringEquals = { "aws:SourceAccount" = var.account_id }
-          ArnLike      = { "aws:SourceArn" = local.bucket_arn }
-        }
-      },
-    ]
   }
 
   bucket_policy = {
@@ -172,70 +151,50 @@ resource "aws_kms_alias" "this" {
 }
 
 # --- access-log bucket -------------------------------------------------------------------------
+# modules/access_logs, shared with the state bucket (envs/bootstrap). The moved blocks carry states made
+# before the module existed over to its addresses, so the log bucket and its settings are kept, not
+# recreated.
 
-resource "aws_s3_bucket" "logs" {
-  #checkov:skip=CKV_AWS_18:This is the access-log target; logging it into itself would loop.
-  #checkov:skip=CKV_AWS_144:Cross-region replication is a deployment choice, not a default for logs.
-  #checkov:skip=CKV2_AWS_62:No consumer for event notifications on access logs.
-  #checkov:skip=CKV_AWS_145:S3 server access logging only delivers to SSE-S3 buckets, not SSE-KMS.
-  bucket        = local.log_bucket_name
-  force_destroy = var.force_destroy_logs
-  tags          = var.tags
+module "access_logs" {
+  source = "../access_logs"
 
-  # Lifecycle rules inline, not as aws_s3_bucket_lifecycle_configuration: that resource waits at least
-  # 55 s after every write (a 10 s delay, then 10 identical reads 5 s apart: terraform-provider-aws PR
-  # #41764), on AWS and on the local stack alike. Inline rules are put once, like every other bucket
-  # setting; S3 applies lifecycle rules asynchronously anyway, so nothing here needs the wait.
-  lifecycle_rule {
-    id                                     = "expire-access-logs"
-    enabled                                = true
-    prefix                                 = ""
-    abort_incomplete_multipart_upload_days = 1
-    expiration {
-      days = var.log_expiration_days
-    }
-    noncurrent_version_expiration {
-      days = 7
-    }
-  }
+  bucket_name        = "${var.bucket_name}-logs"
+  account_id         = var.account_id
+  source_bucket_arns = [local.bucket_arn]
+  expiration_days    = var.log_expiration_days
+  force_destroy      = var.force_destroy_logs
+  partition          = var.partition
+  tags               = var.tags
 }
 
-resource "aws_s3_bucket_ownership_controls" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
+moved {
+  from = aws_s3_bucket.logs
+  to   = module.access_logs.aws_s3_bucket.this
 }
 
-resource "aws_s3_bucket_public_access_block" "logs" {
-  bucket                  = aws_s3_bucket.logs.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
+moved {
+  from = aws_s3_bucket_ownership_controls.logs
+  to   = module.access_logs.aws_s3_bucket_ownership_controls.this
 }
 
-resource "aws_s3_bucket_versioning" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  versioning_configuration {
-    status = "Enabled"
-  }
+moved {
+  from = aws_s3_bucket_public_access_block.logs
+  to   = module.access_logs.aws_s3_bucket_public_access_block.this
 }
 
-resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  rule {
-    apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
-    }
-  }
+moved {
+  from = aws_s3_bucket_versioning.logs
+  to   = module.access_logs.aws_s3_bucket_versioning.this
 }
 
-resource "aws_s3_bucket_policy" "logs" {
-  bucket = aws_s3_bucket.logs.id
-  policy = jsonencode(local.log_bucket_policy)
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.logs
+  to   = module.access_logs.aws_s3_bucket_server_side_encryption_configuration.this
+}
 
-  depends_on = [aws_s3_bucket_public_access_block.logs]
+moved {
+  from = aws_s3_bucket_policy.logs
+  to   = module.access_logs.aws_s3_bucket_policy.this
 }
 
 # --- data bucket -------------------------------------------------------------------------------
@@ -314,7 +273,7 @@ resource "aws_s3_bucket" "disposable" {
 }
 
 locals {
-  # One definition for both variants of the data bucket (see the comment on the log bucket's rules).
+  # One definition for both variants of the data bucket (inline: see the log bucket's in modules/access_logs).
   data_lifecycle_rules = [
     { id = "expire-batch-output", prefix = var.batch_output_prefix, expiration_days = var.batch_output_expiration_days, noncurrent_days = 1, abort_days = null },
     { id = "expire-old-imports", prefix = var.import_prefix, expiration_days = null, noncurrent_days = var.import_noncurrent_expiration_days, abort_days = null },
@@ -358,12 +317,10 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 }
 
 resource "aws_s3_bucket_logging" "this" {
-  bucket        = local.bucket_id
-  target_bucket = aws_s3_bucket.logs.id
-  target_prefix = "access/"
-
-  # S3 checks the log bucket's policy grants logging.s3.amazonaws.com before accepting this.
-  depends_on = [aws_s3_bucket_policy.logs]
+  bucket = local.bucket_id
+  # Read through the log bucket's policy: logging is configured only once the grant admits it.
+  target_bucket = module.access_logs.target_bucket
+  target_prefix = module.access_logs.target_prefix
 }
 
 resource "aws_s3_bucket_policy" "this" {
@@ -410,10 +367,6 @@ resource "terraform_data" "destroy_guard" {
     aws_s3_bucket_server_side_encryption_configuration.this,
     aws_s3_bucket_logging.this,
     aws_s3_bucket_policy.this,
-    aws_s3_bucket_ownership_controls.logs,
-    aws_s3_bucket_public_access_block.logs,
-    aws_s3_bucket_versioning.logs,
-    aws_s3_bucket_server_side_encryption_configuration.logs,
-    aws_s3_bucket_policy.logs,
+    module.access_logs,
   ]
 }

@@ -10,7 +10,7 @@ output "bucket_arn" {
 
 output "log_bucket_name" {
   description = "Name of the access-log bucket."
-  value       = aws_s3_bucket.logs.bucket
+  value       = module.access_logs.id
 }
 
 output "kms_key_arn" {

@@ -123,6 +123,27 @@ def test_bucket_is_versioned_private_and_access_logged(local_stack: Any, outputs
     }
     logging = s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]
     assert logging["TargetBucket"] == f"{bucket}-logs"
+    assert logging["TargetPrefix"] == "access/"
+
+
+def test_log_bucket_is_sse_s3_admits_only_our_data_bucket_and_sends_events_to_eventbridge(
+    local_stack: Any, outputs: dict[str, Any]
+) -> None:
+    s3 = local_stack.client("s3")
+    logs = f"{outputs['bucket_name']}-logs"
+    rule = s3.get_bucket_encryption(Bucket=logs)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert s3.get_bucket_versioning(Bucket=logs)["Status"] == "Enabled"
+    policy = json.loads(s3.get_bucket_policy(Bucket=logs)["Policy"])
+    [grant] = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert grant["Resource"] == f"arn:aws:s3:::{logs}/access/*"
+    assert grant["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
+    assert grant["Condition"]["ArnLike"]["aws:SourceArn"] in (
+        f"arn:aws:s3:::{outputs['bucket_name']}",
+        [f"arn:aws:s3:::{outputs['bucket_name']}"],
+    )
+    assert "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(Bucket=logs)
 
 
 def test_bucket_policy_is_tls_only_and_grants_personalize_our_prefixes(

@@ -45,12 +45,39 @@ run "buckets_are_versioned_private_and_logged" {
     error_message = "all public access must be blocked"
   }
   assert {
-    condition     = aws_s3_bucket.logs.bucket == "acme-recs-data-123456789012-logs"
-    error_message = "the log bucket is named after the data bucket"
-  }
-  assert {
     condition     = aws_s3_bucket_logging.this.target_prefix == "access/"
     error_message = "access logs go under access/ in the log bucket"
+  }
+}
+
+# The log bucket itself is modules/access_logs (tested there); storage owns what it asks of it.
+run "log_bucket_is_named_after_the_data_bucket_and_admits_only_its_logs" {
+  command = plan
+
+  assert {
+    condition     = one([for s in jsondecode(module.access_logs.policy_json).Statement : s if s.Effect == "Allow"]).Resource == "arn:aws:s3:::acme-recs-data-123456789012-logs/access/*"
+    error_message = "the log bucket is <data bucket>-logs and admits logs under access/, where the data bucket writes them"
+  }
+  assert {
+    condition     = one([for s in jsondecode(module.access_logs.policy_json).Statement : s if s.Effect == "Allow"]).Condition.ArnLike["aws:SourceArn"] == ["arn:aws:s3:::acme-recs-data-123456789012"]
+    error_message = "the log bucket admits the data bucket's logs only"
+  }
+  assert {
+    condition     = one([for s in jsondecode(module.access_logs.policy_json).Statement : s if s.Effect == "Allow"]).Condition.StringEquals["aws:SourceAccount"] == "123456789012"
+    error_message = "the log bucket admits logs from our account only"
+  }
+}
+
+run "data_bucket_logs_to_the_log_bucket" {
+  command = apply
+
+  assert {
+    condition     = aws_s3_bucket_logging.this.target_bucket == module.access_logs.target_bucket && aws_s3_bucket_logging.this.target_bucket == module.access_logs.id
+    error_message = "the data bucket's access logs go to the log bucket, set after its grant"
+  }
+  assert {
+    condition     = output.log_bucket_name == module.access_logs.id
+    error_message = "log_bucket_name is the log bucket's"
   }
 }
 
