@@ -21,7 +21,6 @@ locals {
 
 resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_144:The state is small and versioned; cross-region replication is a deployment choice.
-  #checkov:skip=CKV2_AWS_62:Nothing consumes state-bucket events.
   #checkov:skip=CKV_AWS_18:Access logging would need a log bucket for a bucket only Terraform touches; CloudTrail records the calls.
   bucket = local.bucket_name
 
@@ -36,6 +35,14 @@ resource "aws_s3_bucket_public_access_block" "this" {
   block_public_policy     = true
   ignore_public_acls      = true
   restrict_public_buckets = true
+}
+
+# State writes, lock files and deletions go to Amazon EventBridge (default bus), where an audit or alert
+# rule can subscribe without owning the bucket's single notification configuration
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html).
+resource "aws_s3_bucket_notification" "this" {
+  bucket      = aws_s3_bucket.this.id
+  eventbridge = true
 }
 
 resource "aws_s3_bucket_ownership_controls" "this" {

@@ -9,11 +9,16 @@ output "function_arn" {
 }
 
 output "dead_letter_queue_url" {
-  description = "Where S3 events the function failed on (after two retries) wait to be replayed."
+  description = "Where new-file events wait to be replayed: those EventBridge could not deliver and those the function failed on (after two retries)."
   value       = aws_sqs_queue.dead_letter.url
 }
 
 output "role_arn" {
   description = "The function's execution role."
   value       = aws_iam_role.this.arn
+}
+
+output "rule_arn" {
+  description = "The EventBridge rule that invokes the bridge on new Currents files."
+  value       = aws_cloudwatch_event_rule.this.arn
 }

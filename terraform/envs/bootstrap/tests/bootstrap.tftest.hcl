@@ -38,6 +38,19 @@ run "state_is_versioned_encrypted_and_tls_only" {
   }
 }
 
+run "state_bucket_events_go_to_eventbridge" {
+  command = plan
+
+  assert {
+    condition     = aws_s3_bucket_notification.this.eventbridge == true
+    error_message = "the state bucket must send its events to EventBridge"
+  }
+  assert {
+    condition     = length(concat(aws_s3_bucket_notification.this.lambda_function, aws_s3_bucket_notification.this.queue, aws_s3_bucket_notification.this.topic)) == 0
+    error_message = "no direct target owns the state bucket's one notification configuration"
+  }
+}
+
 run "backend_config_keys_the_state_by_stage" {
   command = plan
 
