@@ -103,7 +103,7 @@ def test_a_bucket_notification_configuration_reads_back_its_eventbridge_setting(
 
     from local_stack.moto_patches import apply_moto_patches, revert_moto_patches
 
-    queue = {
+    queue: Any = {
         "Id": "new-files",
         "QueueArn": "arn:aws:sqs:eu-west-1:123456789012:new-files",
         "Events": ["s3:ObjectCreated:*"],
