@@ -18,16 +18,18 @@ locals {
 }
 
 locals {
+  # The first statement of both keys' policies: the account administers the key (IAM policies apply).
+  account_administers_key = {
+    Sid       = "AccountAdministers"
+    Effect    = "Allow"
+    Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
+    Action    = "kms:*"
+    Resource  = "*" # in a key policy "*" means this key
+  }
   logs_key_policy = {
     Version = "2012-10-17"
     Statement = [
-      {
-        Sid       = "AccountAdministers"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*" # in a key policy "*" means this key
-      },
+      local.account_administers_key,
       {
         Sid       = "CloudWatchLogsEncryptsThisLogGroupOnly"
         Effect    = "Allow"
@@ -49,13 +51,7 @@ locals {
   dead_letter_key_policy = {
     Version = "2012-10-17"
     Statement = [
-      {
-        Sid       = "AccountAdministers"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*" # in a key policy "*" means this key
-      },
+      local.account_administers_key,
       {
         Sid       = "EventBridgeEncryptsForTheCurrentsRuleOnly"
         Effect    = "Allow"
