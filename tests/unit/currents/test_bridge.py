@@ -231,16 +231,19 @@ def test_sample_files_follow_the_layout_and_cut_at_the_limit() -> None:
     assert all(parse_key(k).event_type == "users.behaviors.Purchase" for k in files)
 
 
-def test_the_lambda_handler_decodes_s3_event_keys_and_processes_them(
-    s3: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The function's environment as terraform/modules/currents sets it (no deletions configured)."""
+    monkeypatch.setenv("CURRENTS_CONFIG", json.dumps(load_config()["currents"]))
+    monkeypatch.setenv("TRACKING_ID", "tid")
+    monkeypatch.delenv("DATASET_GROUP_ARN", raising=False)
+
+
+def test_the_lambda_handler_decodes_s3_event_keys_and_processes_them(s3: Any, lambda_env: None) -> None:
     from urllib.parse import quote_plus
 
     from pipeline.currents.handler import handler
 
-    monkeypatch.setenv("CURRENTS_CONFIG", json.dumps(load_config()["currents"]))
-    monkeypatch.setenv("TRACKING_ID", "tid")
-    monkeypatch.delenv("DATASET_GROUP_ARN", raising=False)
     key = put(s3, "users.behaviors.Purchase", [purchase("e1", "u1", "i9")])
     assert "+" in key
     event = {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": quote_plus(key)}}}]}
@@ -294,16 +297,11 @@ def test_eventbridge_events_other_than_object_created_name_no_object() -> None:
     assert created_objects(other) == []
 
 
-def test_the_lambda_handler_processes_an_eventbridge_object_created_event(
-    s3: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_lambda_handler_processes_an_eventbridge_object_created_event(s3: Any, lambda_env: None) -> None:
     from urllib.parse import quote_plus
 
     from pipeline.currents.handler import handler
 
-    monkeypatch.setenv("CURRENTS_CONFIG", json.dumps(load_config()["currents"]))
-    monkeypatch.setenv("TRACKING_ID", "tid")
-    monkeypatch.delenv("DATASET_GROUP_ARN", raising=False)
     event_type = "users.behaviors.Purchase"
     # A space in the integration id and Currents' '+' separators: both must survive the decoding.
     key = build_key("currents/", event_type, "2025-07-03-00", integration_id="abc def")
