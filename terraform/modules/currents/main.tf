@@ -215,10 +215,12 @@ resource "aws_lambda_function_event_invoke_config" "this" {
 
 # --- trigger: an EventBridge rule on the bucket's "Object Created" events --------------------------
 # A bucket has one notification configuration; with EventBridge on (storage module) every consumer gets a
-# rule of its own instead of sharing it (https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html).
-# Event shape: https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html. A prefix and a suffix on the same field cannot be ANDed in one pattern (values in an array
-# are ORed), so the key is matched with one wildcard, `<prefix>*.avro`, where `*` matches any characters and
-# a literal `*` in the prefix is escaped as `\*` ("Wildcard matching",
+# rule of its own instead of sharing it
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html; event shape:
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html). A prefix and a suffix filter on
+# the same field cannot be ANDed in one pattern (values in an array are ORed), so the key is matched with
+# one wildcard, `<prefix>*.avro`, where `*` matches any characters and a literal `*` in the prefix is
+# escaped as `\*` ("Wildcard matching",
 # https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html).
 locals {
   key_wildcard = "${replace(var.currents.prefix, "*", "\\*")}*.avro"
@@ -240,7 +242,7 @@ resource "aws_cloudwatch_event_rule" "this" {
 }
 
 # EventBridge hands the event to Lambda's asynchronous queue; if that fails (throttled, unreachable) it
-# retries for up to a day, then sends the event to the dead-letter queue
+# retries (by default for up to a day, 185 times), then sends the event to the dead-letter queue
 # (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html).
 resource "aws_cloudwatch_event_target" "this" {
   rule      = aws_cloudwatch_event_rule.this.name
