@@ -1,11 +1,16 @@
-# The Braze Currents -> Personalize bridge on AWS: S3 object creation under the Currents prefix invokes
-# pipeline.currents.handler; failures are retried twice by Lambda, then land in a dead-letter queue.
+# The Braze Currents -> Personalize bridge on AWS: S3 sends the data bucket's events to EventBridge (the
+# storage module turns that on); a rule on the default bus matches new `.avro` objects under the Currents
+# prefix and invokes pipeline.currents.handler. Delivery failures are retried by EventBridge, function
+# failures twice by Lambda; either way the event then lands in the dead-letter queue.
 
 locals {
   function_name  = "${var.name}-currents-bridge"
   log_group_name = "/aws/lambda/${local.function_name}"
   log_group_arn  = "arn:${var.partition}:logs:${var.region}:${var.account_id}:log-group:${local.log_group_name}"
   bucket_arn     = "arn:${var.partition}:s3:::${var.bucket_name}"
+  rule_name      = "${local.function_name}-new-currents-files"
+  # Built, not read from the rule, so the queue's key and policy need not wait for the rule.
+  rule_arn = "arn:${var.partition}:events:${var.region}:${var.account_id}:rule/${local.rule_name}"
   prefixes = distinct(concat(
     [var.currents.prefix, var.currents.quarantine_prefix, var.currents.state_prefix, var.currents.bulk_prefix],
     var.forget_prefixes,
@@ -13,16 +18,18 @@ locals {
 }
 
 locals {
+  # The first statement of both keys' policies: the account administers the key (IAM policies apply).
+  account_administers_key = {
+    Sid       = "AccountAdministers"
+    Effect    = "Allow"
+    Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
+    Action    = "kms:*"
+    Resource  = "*" # in a key policy "*" means this key
+  }
   logs_key_policy = {
     Version = "2012-10-17"
     Statement = [
-      {
-        Sid       = "AccountAdministers"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*" # in a key policy "*" means this key
-      },
+      local.account_administers_key,
       {
         Sid       = "CloudWatchLogsEncryptsThisLogGroupOnly"
         Effect    = "Allow"
@@ -35,10 +42,56 @@ locals {
   }
 }
 
+# The dead-letter queue's key: EventBridge writes to the queue as events.amazonaws.com, so the key policy
+# must let that principal use it, for this rule only ("Using dead-letter queues to process undelivered
+# events", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html: an SSE-KMS queue
+# needs kms:Decrypt and kms:GenerateDataKey for EventBridge in its customer managed key's policy). A key of
+# its own keeps the data key Personalize-only; the function (its role) writes with it through IAM.
+locals {
+  dead_letter_key_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      local.account_administers_key,
+      {
+        Sid       = "EventBridgeEncryptsForTheCurrentsRuleOnly"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = "*"
+        Condition = { ArnEquals = { "aws:SourceArn" = local.rule_arn } }
+      },
+    ]
+  }
+}
+
+resource "aws_kms_key" "dead_letter" {
+  description             = "Encrypts the ${local.function_name} dead-letter queue"
+  enable_key_rotation     = true
+  deletion_window_in_days = var.kms_deletion_window_days
+  policy                  = jsonencode(local.dead_letter_key_policy)
+}
+
 resource "aws_sqs_queue" "dead_letter" {
   name                      = "${local.function_name}-dlq"
   message_retention_seconds = 1209600 # 14 days, SQS's maximum: time to replay a failed file
-  kms_master_key_id         = var.kms_key_arn
+  kms_master_key_id         = aws_kms_key.dead_letter.arn
+}
+
+# Only the Currents rule may send to the queue as EventBridge (confused-deputy guard: aws:SourceArn, as the
+# dead-letter page above documents); the function writes through its role.
+resource "aws_sqs_queue_policy" "dead_letter" {
+  queue_url = aws_sqs_queue.dead_letter.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "CurrentsRuleSendsUndeliveredEvents"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.dead_letter.arn
+      Condition = { ArnEquals = { "aws:SourceArn" = local.rule_arn } }
+    }]
+  })
 }
 
 resource "aws_iam_role" "this" {
@@ -88,6 +141,7 @@ resource "aws_iam_role_policy" "this" {
         Condition = { StringEquals = { "iam:PassedToService" = "personalize.amazonaws.com" } }
       },
       { Sid = "DeadLetter", Effect = "Allow", Action = "sqs:SendMessage", Resource = aws_sqs_queue.dead_letter.arn },
+      { Sid = "DeadLetterKey", Effect = "Allow", Action = ["kms:Decrypt", "kms:GenerateDataKey"], Resource = aws_kms_key.dead_letter.arn },
       { Sid = "Tracing", Effect = "Allow", Action = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource = "*" },
       {
         Sid      = "Logs"
@@ -314,25 +368,60 @@ resource "aws_lambda_function_event_invoke_config" "this" {
   maximum_retry_attempts = 2
 }
 
-resource "aws_lambda_permission" "s3" {
-  statement_id   = "AllowS3Invoke"
-  action         = "lambda:InvokeFunction"
-  function_name  = aws_lambda_function.this.function_name
-  principal      = "s3.amazonaws.com"
-  source_arn     = local.bucket_arn
-  source_account = var.account_id
+# --- trigger: an EventBridge rule on the bucket's "Object Created" events --------------------------
+# A bucket has one notification configuration; with EventBridge on (storage module) every consumer gets a
+# rule of its own instead of sharing it
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html; event shape:
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html). A prefix and a suffix filter on
+# the same field cannot be ANDed in one pattern (values in an array are ORed), so the key is matched with
+# one wildcard, `<prefix>*.avro`, where `*` matches any characters and a literal `*` in the prefix is
+# escaped as `\*` ("Wildcard matching",
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html).
+locals {
+  key_wildcard = "${replace(var.currents.prefix, "*", "\\*")}*.avro"
+  event_pattern = {
+    source        = ["aws.s3"]
+    "detail-type" = ["Object Created"]
+    detail = {
+      bucket = { name = [var.bucket_name] }
+      object = { key = [{ wildcard = local.key_wildcard }] }
+    }
+  }
 }
 
-# A bucket has one notification configuration: this resource owns it (add other targets here).
-resource "aws_s3_bucket_notification" "this" {
-  bucket = var.bucket_name
+resource "aws_cloudwatch_event_rule" "this" {
+  name           = local.rule_name
+  event_bus_name = "default" # S3 delivers its events to the default bus only (EventBridge.html above)
+  description    = "New Braze Currents files (.avro under ${var.currents.prefix}) in ${var.bucket_name}."
+  event_pattern  = jsonencode(local.event_pattern)
+}
 
-  lambda_function {
-    lambda_function_arn = aws_lambda_function.this.arn
-    events              = ["s3:ObjectCreated:*"]
-    filter_prefix       = var.currents.prefix
-    filter_suffix       = ".avro"
+# EventBridge hands the event to Lambda's asynchronous queue; if that fails (throttled, unreachable) it
+# retries (by default for up to a day, 185 times), then sends the event to the dead-letter queue
+# (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-retry-policy.html).
+resource "aws_cloudwatch_event_target" "this" {
+  rule      = aws_cloudwatch_event_rule.this.name
+  target_id = "currents-bridge"
+  arn       = aws_lambda_function.this.arn
+
+  retry_policy {
+    maximum_event_age_in_seconds = var.delivery_max_age_seconds
+    maximum_retry_attempts       = var.delivery_max_retries
   }
 
-  depends_on = [aws_lambda_permission.s3]
+  dead_letter_config {
+    arn = aws_sqs_queue.dead_letter.arn
+  }
+
+  depends_on = [aws_lambda_permission.events, aws_sqs_queue_policy.dead_letter]
+}
+
+# Only this rule may invoke the function (https://docs.aws.amazon.com/eventbridge/latest/userguide/
+# eb-use-resource-based.html#eb-lambda-permissions).
+resource "aws_lambda_permission" "events" {
+  statement_id  = "AllowCurrentsRuleInvoke"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.this.arn
 }

@@ -9,7 +9,7 @@ output "function_arn" {
 }
 
 output "dead_letter_queue_url" {
-  description = "Where S3 events the function failed on (after two retries) wait to be replayed."
+  description = "Where new-file events wait to be replayed: those EventBridge could not deliver and those the function failed on (after two retries)."
   value       = aws_sqs_queue.dead_letter.url
 }
 
@@ -21,4 +21,9 @@ output "role_arn" {
 output "signing_job_id" {
   description = "The AWS Signer job that signed the deployed package (aws signer revoke-signature --job-id revokes it)."
   value       = aws_signer_signing_job.this.job_id
+}
+
+output "rule_arn" {
+  description = "The EventBridge rule that invokes the bridge on new Currents files."
+  value       = aws_cloudwatch_event_rule.this.arn
 }

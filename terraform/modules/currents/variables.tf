@@ -21,12 +21,12 @@ variable "partition" {
 
 variable "region" {
   type        = string
-  description = "AWS region of the function: the log group's ARN and the CloudWatch Logs principal (logs.<region>.amazonaws.com) in its key's policy."
+  description = "AWS region of the function: the ARNs of its log group and EventBridge rule, and the CloudWatch Logs principal (logs.<region>.amazonaws.com) in its key's policy."
 }
 
 variable "account_id" {
   type        = string
-  description = "AWS account of the bucket: S3 may invoke the function only for this account (aws:SourceAccount)."
+  description = "AWS account of the bucket and the function: the ARNs of the EventBridge rule, the log group and the key policies."
 }
 
 variable "currents" {
@@ -43,7 +43,7 @@ variable "currents" {
 
   validation {
     condition     = can(regex("^[a-zA-Z0-9!_.*'()-][a-zA-Z0-9!_.*'()/-]*/$", var.currents.prefix))
-    error_message = "currents.prefix must be a non-empty relative key prefix ending in \"/\": the S3 notification filters on it, and an empty prefix would trigger the function on its own state writes."
+    error_message = "currents.prefix must be a non-empty relative key prefix ending in \"/\": the EventBridge rule matches new .avro objects under it, and an empty prefix would match every .avro in the bucket, including the files the bridge moves into quarantine."
   }
 }
 
@@ -114,7 +114,7 @@ variable "log_retention_days" {
 
 variable "kms_deletion_window_days" {
   type        = number
-  description = "Waiting period before the log group's key is deleted after destroy."
+  description = "Waiting period before the log group's and the dead-letter queue's keys are deleted after destroy."
   default     = 30
 
   validation {
@@ -171,4 +171,26 @@ variable "endpoints_security_group_id" {
 variable "s3_prefix_list_id" {
   type        = string
   description = "Prefix list of S3 in the region (modules/private_network's s3_prefix_list_id): the function reaches S3 through the gateway endpoint."
+}
+
+variable "delivery_max_age_seconds" {
+  type        = number
+  description = "How long EventBridge keeps retrying to hand a new-file event to the function before it goes to the dead-letter queue."
+  default     = 86400
+
+  validation {
+    condition     = var.delivery_max_age_seconds >= 60 && var.delivery_max_age_seconds <= 86400
+    error_message = "delivery_max_age_seconds must be between 60 and 86400 (EventBridge's retry policy limits)."
+  }
+}
+
+variable "delivery_max_retries" {
+  type        = number
+  description = "How many times EventBridge retries handing a new-file event to the function."
+  default     = 185
+
+  validation {
+    condition     = var.delivery_max_retries >= 0 && var.delivery_max_retries <= 185
+    error_message = "delivery_max_retries must be between 0 and 185 (EventBridge's retry policy limits)."
+  }
 }

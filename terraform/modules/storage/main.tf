@@ -201,7 +201,6 @@ moved {
 
 resource "aws_s3_bucket" "protected" {
   #checkov:skip=CKV_AWS_144:Cross-region replication doubles cost; the data is re-creatable from the sources.
-  #checkov:skip=CKV2_AWS_62:A bucket has one notification configuration; in AWS the currents module owns it (Currents files invoke the bridge), so one here would overwrite it.
   count = var.prevent_destroy ? 1 : 0
 
   bucket        = var.bucket_name
@@ -240,7 +239,6 @@ resource "aws_s3_bucket" "protected" {
 
 resource "aws_s3_bucket" "disposable" {
   #checkov:skip=CKV_AWS_144:Cross-region replication doubles cost; the data is re-creatable from the sources.
-  #checkov:skip=CKV2_AWS_62:A bucket has one notification configuration; in AWS the currents module owns it (Currents files invoke the bridge), so one here would overwrite it.
   count = var.prevent_destroy ? 0 : 1
 
   bucket        = var.bucket_name
@@ -330,12 +328,21 @@ resource "aws_s3_bucket_policy" "this" {
   depends_on = [aws_s3_bucket_public_access_block.this]
 }
 
+# Every event of the bucket goes to Amazon EventBridge (default bus). A bucket has one notification
+# configuration, so it is owned here, once: consumers (the Currents bridge in AWS) add EventBridge rules
+# of their own instead of competing for it
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html).
+resource "aws_s3_bucket_notification" "this" {
+  bucket      = local.bucket_id
+  eventbridge = true
+}
+
 # --- destroy guard -----------------------------------------------------------------------------
 # Terraform destroys dependents first: left alone, a destroy would remove the bucket's policy, public-access
-# block, encryption and logging, then fail on a bucket that still holds objects. This guard depends on all
-# of them, so a destroy reaches it first; its destroy-time check fails while the data bucket, which this
-# configuration may not empty (force_destroy = false), still holds objects or versions, and then nothing
-# else is touched. (The log bucket is not checked: S3 keeps delivering access logs to it until the data
+# block, encryption, logging and EventBridge notification, then fail on a bucket that still holds objects.
+# This guard depends on all of them, so a destroy reaches it first; its destroy-time check fails while the
+# data bucket, which this configuration may not empty (force_destroy = false), still holds objects or
+# versions, and then nothing else is touched. (The log bucket is not checked: S3 keeps delivering access logs to it until the data
 # bucket is gone, so it could never be empty beforehand; force_destroy_logs decides its fate.)
 resource "terraform_data" "destroy_guard" {
   input = {
@@ -367,6 +374,7 @@ resource "terraform_data" "destroy_guard" {
     aws_s3_bucket_server_side_encryption_configuration.this,
     aws_s3_bucket_logging.this,
     aws_s3_bucket_policy.this,
+    aws_s3_bucket_notification.this,
     module.access_logs,
   ]
 }

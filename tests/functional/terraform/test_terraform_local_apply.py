@@ -161,6 +161,14 @@ def test_bucket_policy_is_tls_only_and_grants_personalize_our_prefixes(
     assert f"arn:aws:s3:::{outputs['bucket_name']}/{config['storage']['import_prefix']}*" in read["Resource"]
 
 
+def test_bucket_events_go_to_eventbridge(local_stack: Any, outputs: dict[str, Any]) -> None:
+    config = local_stack.client("s3").get_bucket_notification_configuration(Bucket=outputs["bucket_name"])
+    assert config["EventBridgeConfiguration"] == {}
+    # The bucket's one notification configuration has no direct target: consumers add EventBridge rules.
+    for direct in ("TopicConfigurations", "QueueConfigurations", "LambdaFunctionConfigurations"):
+        assert not config.get(direct)
+
+
 def test_roles_trust_only_their_service_from_our_account(local_stack: Any, outputs: dict[str, Any]) -> None:
     iam = local_stack.client("iam")
     personalize = iam.get_role(RoleName=f"{NAME}-personalize")["Role"]
@@ -341,6 +349,7 @@ def _protections(local_stack: Any, bucket: str, key_arn: str) -> dict[str, Any]:
         "policy": json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]),
         "public_access_block": s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"],
         "encryption": s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"],
+        "eventbridge": "EventBridgeConfiguration" in s3.get_bucket_notification_configuration(Bucket=bucket),
         "key_state": local_stack.client("kms").describe_key(KeyId=key_arn)["KeyMetadata"]["KeyState"],
     }
 
@@ -390,7 +399,7 @@ def test_an_unprotect_destroy_stopped_by_a_bucket_with_objects_leaves_its_protec
 ) -> None:
     bucket = outputs["bucket_name"]
     before = _protections(local_stack, bucket, outputs["kms_key_arn"])
-    assert before["key_state"] == "Enabled"
+    assert before["key_state"] == "Enabled" and before["eventbridge"]
     done = _run_infra("destroy", tf_env, "--confirm", "local", "--unprotect")
     assert done.returncode != 0, "the destroy must fail while the bucket holds objects"
     assert "destroy guard" in done.stdout + done.stderr

@@ -231,16 +231,19 @@ def test_sample_files_follow_the_layout_and_cut_at_the_limit() -> None:
     assert all(parse_key(k).event_type == "users.behaviors.Purchase" for k in files)
 
 
-def test_the_lambda_handler_decodes_s3_event_keys_and_processes_them(
-    s3: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def lambda_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The function's environment as terraform/modules/currents sets it (no deletions configured)."""
+    monkeypatch.setenv("CURRENTS_CONFIG", json.dumps(load_config()["currents"]))
+    monkeypatch.setenv("TRACKING_ID", "tid")
+    monkeypatch.delenv("DATASET_GROUP_ARN", raising=False)
+
+
+def test_the_lambda_handler_decodes_s3_event_keys_and_processes_them(s3: Any, lambda_env: None) -> None:
     from urllib.parse import quote_plus
 
     from pipeline.currents.handler import handler
 
-    monkeypatch.setenv("CURRENTS_CONFIG", json.dumps(load_config()["currents"]))
-    monkeypatch.setenv("TRACKING_ID", "tid")
-    monkeypatch.delenv("DATASET_GROUP_ARN", raising=False)
     key = put(s3, "users.behaviors.Purchase", [purchase("e1", "u1", "i9")])
     assert "+" in key
     event = {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": quote_plus(key)}}}]}
@@ -248,6 +251,68 @@ def test_the_lambda_handler_decodes_s3_event_keys_and_processes_them(
     out = handler(event, None, s3=s3, events_client=tracker)
     assert out == {"files": [{"key": key, "status": "processed", "sent": 1, "reason": ""}]}
     assert handler(event, None, s3=s3, events_client=tracker)["files"][0]["status"] == "skipped"
+    assert len(tracker.events) == 1
+
+
+def eventbridge_object_created(bucket: str, encoded_key: str) -> dict[str, Any]:
+    """An S3 "Object Created" event as EventBridge delivers it (S3 user guide, ev-events.html)."""
+    return {
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "111122223333",
+        "time": "2025-07-03T00:10:00Z",
+        "region": "us-east-1",
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": encoded_key, "size": 5, "etag": "b1946ac92492d2347c6235b4d2611184"},
+            "request-id": "N4N7GDK58NMKJ12R",
+            "requester": "111122223333",
+            "reason": "PutObject",
+        },
+    }
+
+
+def test_both_event_shapes_name_the_created_object_with_its_key_decoded() -> None:
+    from urllib.parse import quote_plus
+
+    from pipeline.currents.handler import created_objects
+
+    key = "currents/dataexport.prod 01.S3.integration.a b/x+0+12.avro"
+    records = {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": quote_plus(key)}}}]}
+    assert created_objects(records) == [(BUCKET, key)]
+    assert created_objects(eventbridge_object_created(BUCKET, quote_plus(key))) == [(BUCKET, key)]
+    assert "%2B" in quote_plus(key) and "+" in quote_plus(key)  # '+' encoded, space as '+'
+
+
+def test_eventbridge_events_other_than_object_created_name_no_object() -> None:
+    from pipeline.currents.handler import created_objects
+
+    deleted = eventbridge_object_created(BUCKET, "currents/x.avro") | {"detail-type": "Object Deleted"}
+    assert created_objects(deleted) == []
+    other = eventbridge_object_created(BUCKET, "currents/x.avro") | {"source": "aws.personalize"}
+    assert created_objects(other) == []
+
+
+def test_the_lambda_handler_processes_an_eventbridge_object_created_event(s3: Any, lambda_env: None) -> None:
+    from urllib.parse import quote_plus
+
+    from pipeline.currents.handler import handler
+
+    event_type = "users.behaviors.Purchase"
+    # A space in the integration id and Currents' '+' separators: both must survive the decoding.
+    key = build_key("currents/", event_type, "2025-07-03-00", integration_id="abc def")
+    assert " " in key and "+" in key
+    s3.put_object(Bucket=BUCKET, Key=key, Body=write_avro(event_type, [purchase("e1", "u1", "i9")]))
+    tracker = FakeTracker()
+    out = handler(eventbridge_object_created(BUCKET, quote_plus(key)), None, s3=s3, events_client=tracker)
+    assert out == {"files": [{"key": key, "status": "processed", "sent": 1, "reason": ""}]}
+    # The same object named by an S3 notification record (a manual replay) is the same file: done once.
+    record = {"Records": [{"s3": {"bucket": {"name": BUCKET}, "object": {"key": quote_plus(key)}}}]}
+    assert handler(record, None, s3=s3, events_client=tracker)["files"][0]["status"] == "skipped"
     assert len(tracker.events) == 1
 
 

@@ -95,3 +95,44 @@ def test_conditional_deny_statements_no_longer_deny_plain_reads() -> None:
         assert IAMPolicy(policy).is_action_permitted(delete, "arn:aws:s3:::b/k") == PermissionResult.DENIED
     finally:
         revert_moto_patches()
+
+
+def test_a_bucket_notification_configuration_reads_back_its_eventbridge_setting() -> None:
+    import boto3
+    from moto import mock_aws
+
+    from local_stack.moto_patches import apply_moto_patches, revert_moto_patches
+
+    queue: Any = {
+        "Id": "new-files",
+        "QueueArn": "arn:aws:sqs:eu-west-1:123456789012:new-files",
+        "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "currents/"}]}},
+    }
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3.create_bucket(
+            Bucket="events-bucket", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+
+        def read() -> dict[str, Any]:
+            got = s3.get_bucket_notification_configuration(Bucket="events-bucket")
+            return {k: v for k, v in got.items() if k != "ResponseMetadata"}
+
+        s3.put_bucket_notification_configuration(
+            Bucket="events-bucket", NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        # Unpatched moto keeps the setting but does not return it: Terraform would plan it again forever.
+        assert read() == {}
+        apply_moto_patches()
+        try:
+            assert read() == {"EventBridgeConfiguration": {}}
+            s3.put_bucket_notification_configuration(
+                Bucket="events-bucket",
+                NotificationConfiguration={"EventBridgeConfiguration": {}, "QueueConfigurations": [queue]},
+            )
+            assert read() == {"EventBridgeConfiguration": {}, "QueueConfigurations": [queue]}
+            s3.put_bucket_notification_configuration(Bucket="events-bucket", NotificationConfiguration={})
+            assert read() == {}
+        finally:
+            revert_moto_patches()

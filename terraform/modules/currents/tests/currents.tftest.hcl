@@ -32,6 +32,9 @@ mock_provider "aws" {
   mock_data "aws_s3_object" {
     defaults = { version_id = "signed-v1" }
   }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:eu-west-1:123456789012:rule/acme-recs-currents-bridge-new-currents-files" }
+  }
 }
 
 variables {
@@ -59,20 +62,90 @@ variables {
   }
 }
 
-run "new_avro_files_under_the_prefix_invoke_the_function" {
-  command = plan
+run "new_avro_files_under_the_prefix_invoke_the_function_through_an_eventbridge_rule" {
+  command = apply
 
   assert {
-    condition     = one(aws_s3_bucket_notification.this.lambda_function).filter_prefix == "currents/" && one(aws_s3_bucket_notification.this.lambda_function).filter_suffix == ".avro"
-    error_message = "only Currents files under the prefix trigger the bridge"
+    condition = jsondecode(aws_cloudwatch_event_rule.this.event_pattern) == {
+      source        = ["aws.s3"]
+      "detail-type" = ["Object Created"]
+      detail = {
+        bucket = { name = ["acme-recs-data-123456789012"] }
+        object = { key = [{ wildcard = "currents/*.avro" }] }
+      }
+    }
+    error_message = "only .avro objects created under the Currents prefix of our bucket match the rule"
   }
   assert {
-    condition     = one(aws_s3_bucket_notification.this.lambda_function).events == toset(["s3:ObjectCreated:*"])
-    error_message = "every object creation triggers the bridge"
+    condition     = aws_cloudwatch_event_rule.this.event_bus_name == "default"
+    error_message = "S3 sends its events to the default bus"
   }
   assert {
-    condition     = aws_lambda_permission.s3.principal == "s3.amazonaws.com" && aws_lambda_permission.s3.source_account == "123456789012"
-    error_message = "only our account's bucket may invoke the function"
+    condition     = aws_cloudwatch_event_target.this.arn == aws_lambda_function.this.arn && aws_cloudwatch_event_target.this.rule == aws_cloudwatch_event_rule.this.name
+    error_message = "the rule targets the bridge function"
+  }
+}
+
+run "an_asterisk_in_the_prefix_is_matched_literally" {
+  command = plan
+  variables {
+    currents = {
+      prefix            = "braze*exports/"
+      quarantine_prefix = "q/"
+      state_prefix      = "s/"
+      bulk_prefix       = "b/"
+      events            = {}
+    }
+  }
+
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.this.event_pattern).detail.object.key[0].wildcard == "braze\\*exports/*.avro"
+    error_message = "a '*' in the prefix is escaped so it does not act as a wildcard"
+  }
+}
+
+run "undelivered_events_are_retried_then_kept_in_the_dead_letter_queue" {
+  command = apply
+
+  assert {
+    condition     = one(aws_cloudwatch_event_target.this.dead_letter_config).arn == aws_sqs_queue.dead_letter.arn
+    error_message = "events EventBridge cannot deliver go to the dead-letter queue"
+  }
+  assert {
+    condition     = one(aws_cloudwatch_event_target.this.retry_policy).maximum_event_age_in_seconds == 86400 && one(aws_cloudwatch_event_target.this.retry_policy).maximum_retry_attempts == 185
+    error_message = "EventBridge retries delivery for up to a day"
+  }
+  assert {
+    condition = jsondecode(aws_sqs_queue_policy.dead_letter.policy).Statement == [{
+      Sid       = "CurrentsRuleSendsUndeliveredEvents"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = "arn:aws:sqs:eu-west-1:123456789012:acme-recs-currents-bridge-dlq"
+      Condition = { ArnEquals = { "aws:SourceArn" = "arn:aws:events:eu-west-1:123456789012:rule/acme-recs-currents-bridge-new-currents-files" } }
+    }]
+    error_message = "only the Currents rule may send to the dead-letter queue as EventBridge"
+  }
+  assert {
+    condition     = aws_sqs_queue.dead_letter.kms_master_key_id == aws_kms_key.dead_letter.arn && aws_kms_key.dead_letter.enable_key_rotation
+    error_message = "the dead-letter queue is encrypted with its own rotating key"
+  }
+  assert {
+    condition     = jsondecode(aws_kms_key.dead_letter.policy).Statement[1].Principal.Service == "events.amazonaws.com" && jsondecode(aws_kms_key.dead_letter.policy).Statement[1].Condition.ArnEquals["aws:SourceArn"] == "arn:aws:events:eu-west-1:123456789012:rule/acme-recs-currents-bridge-new-currents-files"
+    error_message = "EventBridge may use the queue's key for the Currents rule only"
+  }
+}
+
+run "only_the_currents_rule_may_invoke_the_function" {
+  command = apply
+
+  assert {
+    condition     = aws_lambda_permission.events.principal == "events.amazonaws.com" && aws_lambda_permission.events.action == "lambda:InvokeFunction"
+    error_message = "EventBridge invokes the function"
+  }
+  assert {
+    condition     = aws_lambda_permission.events.source_arn == aws_cloudwatch_event_rule.this.arn
+    error_message = "the permission is scoped to the Currents rule"
   }
 }
 
@@ -327,4 +400,20 @@ run "rejects_an_empty_subnet_list" {
     subnet_ids = []
   }
   expect_failures = [var.subnet_ids]
+}
+
+run "rejects_a_delivery_retry_window_eventbridge_does_not_offer" {
+  command = plan
+  variables {
+    delivery_max_age_seconds = 30
+  }
+  expect_failures = [var.delivery_max_age_seconds]
+}
+
+run "rejects_more_delivery_retries_than_eventbridge_allows" {
+  command = plan
+  variables {
+    delivery_max_retries = 186
+  }
+  expect_failures = [var.delivery_max_retries]
 }

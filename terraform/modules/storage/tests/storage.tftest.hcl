@@ -221,6 +221,36 @@ run "disposable_bucket_and_key_when_protection_is_off" {
   }
 }
 
+run "data_bucket_events_go_to_eventbridge_for_every_consumer" {
+  command = apply
+
+  assert {
+    condition     = aws_s3_bucket_notification.this.eventbridge == true
+    error_message = "the data bucket must send its events to EventBridge"
+  }
+  assert {
+    condition     = aws_s3_bucket_notification.this.bucket == aws_s3_bucket.disposable[0].id
+    error_message = "the notification configuration belongs to the data bucket"
+  }
+  assert {
+    condition     = length(concat(aws_s3_bucket_notification.this.lambda_function, aws_s3_bucket_notification.this.queue, aws_s3_bucket_notification.this.topic)) == 0
+    error_message = "no direct target owns the bucket's one notification configuration: consumers add EventBridge rules"
+  }
+}
+
+run "the_protected_data_bucket_sends_its_events_to_eventbridge_too" {
+  command = plan
+
+  variables {
+    prevent_destroy = true
+  }
+
+  assert {
+    condition     = aws_s3_bucket_notification.this.eventbridge == true
+    error_message = "the protected data bucket must send its events to EventBridge"
+  }
+}
+
 run "destroy_guard_checks_the_data_bucket_unless_terraform_may_empty_it" {
   command = plan
 
