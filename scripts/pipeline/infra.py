@@ -39,6 +39,7 @@ __all__ = [
     "STAGES",
     "TERRAFORM_GOGC",
     "InfraError",
+    "bootstrap",
     "ensure_cli_config",
     "env_dir",
     "environment_name",
@@ -49,6 +50,7 @@ __all__ = [
     "run",
     "state_dir",
     "terraform_env",
+    "write_backend_configs",
 ]
 
 ENVIRONMENTS: tuple[str, ...] = ("local", "aws")
@@ -535,11 +537,22 @@ def bootstrap(stage: str, *, auto_approve: bool = False) -> Path:
     with _Timer(f"terraform apply (bootstrap {stage})"):
         _call(tf, "terraform apply", where, "apply", [], options)
     raw = _call(tf, "terraform output", where, "output", [], {**base, "json": IsFlagged, "_capture": True})
-    hcl = json.loads(raw)["backend_config"]["value"]
-    target = stage_file(stage, ".backend.hcl")
-    target.write_text(
-        f"# Written by `make bootstrap ENV=aws STAGE={stage}`: the S3 state of the {stage} stage.\n" + hcl,
-        encoding="utf-8",
-    )
-    print(f"backend config written to {target}", file=sys.stderr)
-    return target
+    return write_backend_configs(stage, json.loads(raw))
+
+
+def write_backend_configs(stage: str, outputs: Mapping[str, Any]) -> Path:
+    """Write bootstrap's backend configs: stages/<stage>.backend.hcl (the stage's region) and
+    stages/<stage>.failover.backend.hcl (the replica, for an outage: terraform/README.md, "State failover")."""
+    header = f"# Written by `make bootstrap ENV=aws STAGE={stage}`: the S3 state of the {stage} stage"
+    files = {
+        ".backend.hcl": ("backend_config", header + ".\n"),
+        ".failover.backend.hcl": (
+            "failover_backend_config",
+            header + ", through its replica bucket in the second region (use only while the stage's region is down).\n",
+        ),
+    }
+    for suffix, (output, text) in files.items():
+        target = stage_file(stage, suffix)
+        target.write_text(text + outputs[output]["value"], encoding="utf-8")
+        print(f"backend config written to {target}", file=sys.stderr)
+    return stage_file(stage, ".backend.hcl")

@@ -24,6 +24,11 @@ variable "region" {
   }
 }
 
+variable "state_replica_region" {
+  type        = string
+  description = "Region of the state's replica bucket. Read by envs/bootstrap, which creates it; declared here because both roots read the same stages/<stage>.tfvars."
+}
+
 variable "account_id" {
   type        = string
   description = "AWS account to deploy to; the provider refuses any other account's credentials."

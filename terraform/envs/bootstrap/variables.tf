@@ -15,6 +15,16 @@ variable "region" {
   description = "Region of the state bucket (the stage's region)."
 }
 
+variable "state_replica_region" {
+  type        = string
+  description = "Second region of the state: the state bucket is replicated both ways with a bucket there (failover: terraform/README.md)."
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.state_replica_region)) && var.state_replica_region != var.region
+    error_message = "state_replica_region must be an AWS region name other than region: the replica protects the state from an outage of the stage's region."
+  }
+}
+
 variable "account_id" {
   type        = string
   description = "AWS account of the stage; the provider refuses any other account's credentials."

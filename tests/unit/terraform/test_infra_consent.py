@@ -70,3 +70,21 @@ def test_a_stage_without_backend_config_points_to_bootstrap(
     (tmp_path / "terraform" / "envs" / "aws").mkdir(parents=True)
     with pytest.raises(infra.InfraError, match="make bootstrap ENV=aws STAGE=staging"):
         infra.init("aws", stage="staging")
+
+
+def test_bootstrap_writes_the_stage_backend_and_its_failover_through_the_replica(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BP_REPO_ROOT", str(tmp_path))
+    (tmp_path / "terraform" / "envs" / "aws" / "stages").mkdir(parents=True)
+    outputs = {
+        "backend_config": {"value": 'bucket = "tfstate-staging"\nregion = "eu-west-1"\n'},
+        "failover_backend_config": {"value": 'bucket = "tfstate-staging-dr"\nregion = "eu-central-1"\n'},
+    }
+    written = infra.write_backend_configs("staging", outputs)
+    stages = tmp_path / "terraform" / "envs" / "aws" / "stages"
+    assert written == stages / "staging.backend.hcl"
+    assert 'bucket = "tfstate-staging"' in written.read_text(encoding="utf-8")
+    failover = (stages / "staging.failover.backend.hcl").read_text(encoding="utf-8")
+    assert 'bucket = "tfstate-staging-dr"' in failover and 'region = "eu-central-1"' in failover
+    assert "region is down" in failover

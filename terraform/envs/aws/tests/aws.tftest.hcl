@@ -14,9 +14,10 @@ mock_provider "aws" {
 }
 
 variables {
-  stage      = "staging"
-  region     = "eu-west-1"
-  account_id = "111122223333"
+  stage                = "staging"
+  region               = "eu-west-1"
+  state_replica_region = "eu-central-1"
+  account_id           = "111122223333"
 }
 
 run "deploys_to_the_given_account_and_region" {

@@ -4,92 +4,67 @@ mock_provider "aws" {
       partition = "aws"
     }
   }
+  # Known at plan time, so plan-only runs (the buckets and keys refuse to be destroyed) can read outputs.
+  mock_resource "aws_kms_key" {
+    override_during = plan
+    defaults = {
+      arn = "arn:aws:kms:eu-west-1:111122223333:key/0000aaaa-0000-0000-0000-000000000001"
+    }
+  }
+}
+
+mock_provider "aws" {
+  alias = "replica"
+  mock_data "aws_partition" {
+    defaults = {
+      partition = "aws"
+    }
+  }
+  mock_resource "aws_kms_key" {
+    override_during = plan
+    defaults = {
+      arn = "arn:aws:kms:eu-central-1:111122223333:key/0000bbbb-0000-0000-0000-000000000002"
+    }
+  }
 }
 
 variables {
-  stage      = "staging"
-  region     = "eu-west-1"
-  account_id = "111122223333"
+  stage                = "staging"
+  region               = "eu-west-1"
+  state_replica_region = "eu-central-1"
+  account_id           = "111122223333"
 }
 
-run "one_state_bucket_per_stage_and_account" {
+run "one_state_bucket_pair_per_stage_and_account" {
   command = plan
 
   assert {
-    condition     = aws_s3_bucket.this.bucket == "braze-personalize-tfstate-staging-111122223333"
+    condition     = output.bucket_name == "braze-personalize-tfstate-staging-111122223333"
     error_message = "the state bucket is named after the stage and account"
   }
-}
-
-run "state_is_versioned_encrypted_and_tls_only" {
-  command = plan
-
   assert {
-    condition     = one(aws_s3_bucket_versioning.this.versioning_configuration).status == "Enabled"
-    error_message = "state versions must be kept to roll back"
-  }
-  assert {
-    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.this.rule).apply_server_side_encryption_by_default).sse_algorithm == "aws:kms"
-    error_message = "the state must be encrypted with our key"
-  }
-  assert {
-    condition     = jsondecode(aws_s3_bucket_policy.this.policy).Statement[1].Condition.NumericLessThan["s3:TlsVersion"] == "1.2"
-    error_message = "TLS below 1.2 must be denied"
+    condition     = output.replica_bucket_name == "braze-personalize-tfstate-staging-111122223333-dr"
+    error_message = "the replica is named after the state bucket"
   }
 }
 
-run "state_bucket_is_access_logged_to_its_own_log_bucket" {
+run "each_state_bucket_is_access_logged_in_its_own_region" {
   command = plan
 
-  assert {
-    condition     = aws_s3_bucket_logging.this.target_prefix == "access/"
-    error_message = "the state bucket's access logs go under access/"
-  }
-  assert {
-    condition     = one([for s in jsondecode(module.access_logs.policy_json).Statement : s if s.Effect == "Allow"]).Resource == "arn:aws:s3:::braze-personalize-tfstate-staging-111122223333-logs/access/*"
-    error_message = "the log bucket is <state bucket>-logs and admits logs under access/"
-  }
   assert {
     condition     = one([for s in jsondecode(module.access_logs.policy_json).Statement : s if s.Effect == "Allow"]).Condition.ArnLike["aws:SourceArn"] == ["arn:aws:s3:::braze-personalize-tfstate-staging-111122223333"]
-    error_message = "the log bucket admits the state bucket's logs only"
+    error_message = "the stage region's log bucket admits the state bucket's logs only"
   }
   assert {
-    condition     = one([for s in jsondecode(module.access_logs.policy_json).Statement : s if s.Effect == "Allow"]).Condition.StringEquals["aws:SourceAccount"] == "111122223333"
-    error_message = "the log bucket admits logs from the stage's account only"
-  }
-}
-
-# A plan, not an apply: the state bucket's prevent_destroy would refuse the test's clean-up. The buckets'
-# ids are what AWS returns for them (the bucket name), known at plan time here.
-run "state_bucket_logs_to_its_log_bucket" {
-  command = plan
-
-  override_resource {
-    target          = aws_s3_bucket.this
-    override_during = plan
-    values = {
-      id = "braze-personalize-tfstate-staging-111122223333"
-    }
-  }
-  override_resource {
-    target          = module.access_logs.aws_s3_bucket.this
-    override_during = plan
-    values = {
-      id = "braze-personalize-tfstate-staging-111122223333-logs"
-    }
-  }
-
-  assert {
-    condition     = aws_s3_bucket_logging.this.bucket == "braze-personalize-tfstate-staging-111122223333"
-    error_message = "the logging configuration is the state bucket's"
+    condition     = one([for s in jsondecode(module.replica_access_logs.policy_json).Statement : s if s.Effect == "Allow"]).Condition.ArnLike["aws:SourceArn"] == ["arn:aws:s3:::braze-personalize-tfstate-staging-111122223333-dr"]
+    error_message = "the replica region's log bucket admits the replica's logs only"
   }
   assert {
-    condition     = aws_s3_bucket_logging.this.target_bucket == "braze-personalize-tfstate-staging-111122223333-logs"
-    error_message = "the state bucket logs to its log bucket"
-  }
-  assert {
-    condition     = output.log_bucket_name == "braze-personalize-tfstate-staging-111122223333-logs"
-    error_message = "log_bucket_name is the log bucket's"
+    condition = alltrue([
+      one([for s in jsondecode(module.access_logs.policy_json).Statement : s if s.Effect == "Allow"]).Resource == "arn:aws:s3:::braze-personalize-tfstate-staging-111122223333-logs/access/*",
+      one([for s in jsondecode(module.replica_access_logs.policy_json).Statement : s if s.Effect == "Allow"]).Resource == "arn:aws:s3:::braze-personalize-tfstate-staging-111122223333-dr-logs/access/*",
+    ])
+    error_message = "each state bucket logs to <bucket>-logs"
   }
 }
 
@@ -100,6 +75,32 @@ run "backend_config_keys_the_state_by_stage" {
     condition     = output.state_key == "braze-personalize/staging.tfstate"
     error_message = "each stage keeps its own state object"
   }
+  assert {
+    condition     = strcontains(output.backend_config, "region       = \"eu-west-1\"")
+    error_message = "the backend reads the stage's region"
+  }
+}
+
+run "the_failover_backend_reads_the_same_state_from_the_replica_region" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      strcontains(output.failover_backend_config, "bucket       = \"braze-personalize-tfstate-staging-111122223333-dr\""),
+      strcontains(output.failover_backend_config, "key          = \"braze-personalize/staging.tfstate\""),
+      strcontains(output.failover_backend_config, "region       = \"eu-central-1\""),
+      strcontains(output.failover_backend_config, "kms_key_id   = \"arn:aws:kms:eu-central-1:"),
+    ])
+    error_message = "failover uses the replica bucket, its region and its key, for the same state key"
+  }
+}
+
+run "rejects_a_replica_in_the_stages_own_region" {
+  command = plan
+  variables {
+    state_replica_region = "eu-west-1"
+  }
+  expect_failures = [var.state_replica_region]
 }
 
 run "rejects_an_unknown_stage" {
