@@ -10,6 +10,11 @@ GetBucketNotificationConfiguration, so Terraform reads `eventbridge = false` bac
 plans the change again forever. AWS returns the element when EventBridge is on ("Using EventBridge",
 https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventBridge.html; the response syntax of
 https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketNotificationConfiguration.html): we add it.
+
+moto's GetBucketReplication answers every rule with `DeleteMarkerReplication` Disabled and without its
+`SourceSelectionCriteria` (replica modification sync, SSE-KMS objects), whatever was put, so Terraform plans
+a two-way replication again forever. AWS returns the rules as put (the response syntax of
+https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketReplication.html): we return what moto stored.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ __all__ = ["apply_moto_patches", "revert_moto_patches"]
 
 _ORIGINAL: Any = None
 _ORIGINAL_GET_NOTIFICATION: Any = None
+_ORIGINAL_GET_REPLICATION: Any = None
 
 
 def apply_moto_patches() -> None:
@@ -46,6 +52,7 @@ def apply_moto_patches() -> None:
 
     IAMPolicyStatement.is_action_permitted = is_action_permitted  # type: ignore[method-assign]
     _patch_notification_eventbridge()
+    _patch_replication_rules()
 
 
 def _patch_notification_eventbridge() -> None:
@@ -73,6 +80,43 @@ def _patch_notification_eventbridge() -> None:
     S3Response.get_bucket_notification = get_bucket_notification  # type: ignore[method-assign]
 
 
+def _patch_replication_rules() -> None:
+    """GetBucketReplication answers each rule's delete-marker and source-selection settings as put."""
+    global _ORIGINAL_GET_REPLICATION
+    from moto.core.responses import ActionResult
+    from moto.s3.responses import S3Response
+
+    original = _ORIGINAL_GET_REPLICATION = S3Response.get_bucket_replication
+
+    def get_bucket_replication(self: Any) -> Any:
+        replication = self.backend.get_bucket_replication(self.bucket_name)
+        if not replication:
+            return original(self)  # moto's ReplicationConfigurationNotFoundError
+        rules = []
+        for rule in replication["Rule"]:
+            shown = {
+                "ID": rule["ID"],
+                "Priority": rule["Priority"],
+                "Status": rule["Status"],
+                # xmltodict reads <Filter/> and <Prefix/> as None: both mean the empty prefix.
+                "Filter": {
+                    k: "" if v is None else v for k, v in (rule.get("Filter") or {"Prefix": None}).items()
+                },
+                "DeleteMarkerReplication": rule.get("DeleteMarkerReplication") or {"Status": "Disabled"},
+                "Destination": rule["Destination"],
+            }
+            for key in ("SourceSelectionCriteria", "ExistingObjectReplication"):
+                if rule.get(key):
+                    shown[key] = rule[key]
+            rules.append(shown)
+        self.data["Action"] = "GetBucketReplication"
+        return self.serialized(
+            ActionResult({"ReplicationConfiguration": {"Role": replication["Role"], "Rules": rules}})
+        )
+
+    S3Response.get_bucket_replication = get_bucket_replication  # type: ignore[method-assign]
+
+
 def _target(item: Any, arn_key: str) -> dict[str, Any]:
     """One topic, queue or function configuration as moto's GetBucketNotificationConfiguration shows it."""
     config: dict[str, Any] = {"Id": item.id, arn_key: item.arn, "Events": item.events}
@@ -96,3 +140,9 @@ def revert_moto_patches() -> None:
 
         S3Response.get_bucket_notification = _ORIGINAL_GET_NOTIFICATION  # type: ignore[method-assign]
         _ORIGINAL_GET_NOTIFICATION = None
+    global _ORIGINAL_GET_REPLICATION
+    if _ORIGINAL_GET_REPLICATION is not None:
+        from moto.s3.responses import S3Response
+
+        S3Response.get_bucket_replication = _ORIGINAL_GET_REPLICATION  # type: ignore[method-assign]
+        _ORIGINAL_GET_REPLICATION = None

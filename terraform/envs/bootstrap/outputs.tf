@@ -8,11 +8,6 @@ output "replica_bucket_name" {
   value       = module.replica.bucket_name
 }
 
-output "log_bucket_name" {
-  description = "The bucket the state bucket's access logs go to."
-  value       = module.access_logs.id
-}
-
 output "log_bucket_names" {
   description = "The buckets the state buckets' access logs go to (one per region: S3 delivers within a region)."
   value       = [module.access_logs.id, module.replica_access_logs.id]

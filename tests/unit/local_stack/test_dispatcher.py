@@ -136,3 +136,46 @@ def test_a_bucket_notification_configuration_reads_back_its_eventbridge_setting(
             assert read() == {}
         finally:
             revert_moto_patches()
+
+
+def test_a_bucket_replication_configuration_reads_back_as_put() -> None:
+    import boto3
+    from moto import mock_aws
+
+    from local_stack.moto_patches import apply_moto_patches, revert_moto_patches
+
+    rule: Any = {
+        "ID": "state-to-peer",
+        "Priority": 1,
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "DeleteMarkerReplication": {"Status": "Enabled"},
+        "SourceSelectionCriteria": {
+            "ReplicaModifications": {"Status": "Enabled"},
+            "SseKmsEncryptedObjects": {"Status": "Enabled"},
+        },
+        "Destination": {
+            "Bucket": "arn:aws:s3:::state-peer",
+            "StorageClass": "STANDARD",
+            "EncryptionConfiguration": {"ReplicaKmsKeyID": "arn:aws:kms:eu-central-1:123456789012:key/k"},
+        },
+    }
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3.create_bucket(Bucket="state", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        s3.put_bucket_versioning(Bucket="state", VersioningConfiguration={"Status": "Enabled"})
+        role = "arn:aws:iam::123456789012:role/replicate"
+        s3.put_bucket_replication(Bucket="state", ReplicationConfiguration={"Role": role, "Rules": [rule]})
+
+        def read() -> Any:
+            return s3.get_bucket_replication(Bucket="state")["ReplicationConfiguration"]["Rules"][0]
+
+        # Unpatched moto drops what two-way replication needs: Terraform would plan it again forever.
+        assert read()["DeleteMarkerReplication"] == {"Status": "Disabled"}
+        assert "SourceSelectionCriteria" not in read()
+        apply_moto_patches()
+        try:
+            assert read() == rule
+        finally:
+            revert_moto_patches()
+        assert "SourceSelectionCriteria" not in read()
