@@ -542,13 +542,15 @@ def bootstrap(stage: str, *, auto_approve: bool = False) -> Path:
 
 def write_backend_configs(stage: str, outputs: Mapping[str, Any]) -> Path:
     """Write bootstrap's backend configs: stages/<stage>.backend.hcl (the stage's region) and
-    stages/<stage>.failover.backend.hcl (the replica, for an outage: terraform/README.md, "State failover")."""
+    stages/<stage>.failover.backend.hcl (the replica, for an outage: terraform/README.md, "State
+    failover")."""
     header = f"# Written by `make bootstrap ENV=aws STAGE={stage}`: the S3 state of the {stage} stage"
     files = {
         ".backend.hcl": ("backend_config", header + ".\n"),
         ".failover.backend.hcl": (
             "failover_backend_config",
-            header + ", through its replica bucket in the second region (use only while the stage's region is down).\n",
+            header + ", through its replica bucket in the second region"
+            " (use only while the stage's region is down).\n",
         ),
     }
     for suffix, (output, text) in files.items():
