@@ -9,25 +9,7 @@ locals {
   # A plain jsonencode() document so `terraform test` with a mocked provider can assert it.
   policy = {
     Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "DenyInsecureTransport"
-        Effect    = "Deny"
-        Principal = { AWS = "*" }
-        Action    = "s3:*"
-        Resource  = [local.arn, "${local.arn}/*"]
-        Condition = { Bool = { "aws:SecureTransport" = "false" } }
-      },
-      # TLS 1.0/1.1 are refused even over HTTPS (https://docs.aws.amazon.com/AmazonS3/latest/userguide/
-      # example-bucket-policies.html, "Enforcing a minimum TLS version").
-      {
-        Sid       = "DenyTlsBelow12"
-        Effect    = "Deny"
-        Principal = { AWS = "*" }
-        Action    = "s3:*"
-        Resource  = [local.arn, "${local.arn}/*"]
-        Condition = { NumericLessThan = { "s3:TlsVersion" = "1.2" } }
-      },
+    Statement = concat(module.tls_only.statements, [
       # Log delivery writes as the logging.s3.amazonaws.com service principal; aws:SourceAccount and
       # aws:SourceArn keep any other account's or bucket's logs out (the documented grant, "Permissions
       # for log delivery" in the page above). With BucketOwnerEnforced, ACL grants are not an option.
@@ -42,8 +24,13 @@ locals {
           ArnLike      = { "aws:SourceArn" = var.source_bucket_arns }
         }
       },
-    ]
+    ])
   }
+}
+
+module "tls_only" {
+  source     = "../tls_only"
+  bucket_arn = local.arn
 }
 
 resource "aws_s3_bucket" "this" {

@@ -4,42 +4,15 @@
 # failures twice by Lambda; either way the event then lands in the dead-letter queue.
 
 locals {
-  function_name  = "${var.name}-currents-bridge"
-  log_group_name = "/aws/lambda/${local.function_name}"
-  log_group_arn  = "arn:${var.partition}:logs:${var.region}:${var.account_id}:log-group:${local.log_group_name}"
-  bucket_arn     = "arn:${var.partition}:s3:::${var.bucket_name}"
-  rule_name      = "${local.function_name}-new-currents-files"
+  function_name = "${var.name}-currents-bridge"
+  bucket_arn    = "arn:${var.partition}:s3:::${var.bucket_name}"
+  rule_name     = "${local.function_name}-new-currents-files"
   # Built, not read from the rule, so the queue's key and policy need not wait for the rule.
   rule_arn = "arn:${var.partition}:events:${var.region}:${var.account_id}:rule/${local.rule_name}"
   prefixes = distinct(concat(
     [var.currents.prefix, var.currents.quarantine_prefix, var.currents.state_prefix, var.currents.bulk_prefix],
     var.forget_prefixes,
   ))
-}
-
-locals {
-  # The first statement of both keys' policies: the account administers the key (IAM policies apply).
-  account_administers_key = {
-    Sid       = "AccountAdministers"
-    Effect    = "Allow"
-    Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
-    Action    = "kms:*"
-    Resource  = "*" # in a key policy "*" means this key
-  }
-  logs_key_policy = {
-    Version = "2012-10-17"
-    Statement = [
-      local.account_administers_key,
-      {
-        Sid       = "CloudWatchLogsEncryptsThisLogGroupOnly"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${var.region}.amazonaws.com" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-        Condition = { ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = local.log_group_arn } }
-      },
-    ]
-  }
 }
 
 # The dead-letter queue's key: EventBridge writes to the queue as events.amazonaws.com, so the key policy
@@ -51,7 +24,13 @@ locals {
   dead_letter_key_policy = {
     Version = "2012-10-17"
     Statement = [
-      local.account_administers_key,
+      {
+        Sid       = "AccountAdministers"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*" # in a key policy "*" means this key
+      },
       {
         Sid       = "EventBridgeEncryptsForTheCurrentsRuleOnly"
         Effect    = "Allow"
@@ -147,7 +126,7 @@ resource "aws_iam_role_policy" "this" {
         Sid      = "Logs"
         Effect   = "Allow"
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-        Resource = "${aws_cloudwatch_log_group.this.arn}:*"
+        Resource = "${module.log_group.arn}:*"
       },
       # Lambda creates and manages the function's network interfaces with its execution role: the
       # actions of AWSLambdaVPCAccessExecutionRole
@@ -180,22 +159,27 @@ resource "aws_iam_role_policy" "this" {
   })
 }
 
-# The function's log group is encrypted with a key of its own: CloudWatch Logs may use it only for this
-# log group (the encryption context names it), so the data key's policy stays Personalize-only. Key
-# policy as documented in "Encrypt log data in CloudWatch Logs using AWS KMS"
-# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html): the regional
-# logs service principal, conditioned on kms:EncryptionContext:aws:logs:arn.
-resource "aws_kms_key" "logs" {
-  description             = "Encrypts the ${local.function_name} log group"
-  enable_key_rotation     = true
-  deletion_window_in_days = var.kms_deletion_window_days
-  policy                  = jsonencode(local.logs_key_policy)
+# The function's log group is encrypted with a key of its own that CloudWatch Logs may use only for this
+# log group, so the data key's policy stays Personalize-only.
+module "log_group" {
+  source = "../encrypted_log_group"
+
+  name                     = "/aws/lambda/${local.function_name}"
+  retention_in_days        = var.log_retention_days
+  kms_deletion_window_days = var.kms_deletion_window_days
+  account_id               = var.account_id
+  region                   = var.region
+  partition                = var.partition
 }
 
-resource "aws_cloudwatch_log_group" "this" {
-  name              = local.log_group_name
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.logs.arn
+moved {
+  from = aws_kms_key.logs
+  to   = module.log_group.aws_kms_key.this
+}
+
+moved {
+  from = aws_cloudwatch_log_group.this
+  to   = module.log_group.aws_cloudwatch_log_group.this
 }
 
 # --- the signed package -------------------------------------------------------------------------
@@ -360,7 +344,7 @@ resource "aws_lambda_function" "this" {
     }
   }
 
-  depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+  depends_on = [module.log_group, aws_iam_role_policy.this]
 }
 
 resource "aws_lambda_function_event_invoke_config" "this" {

@@ -103,13 +103,8 @@ variable "memory_mb" {
 
 variable "log_retention_days" {
   type        = number
-  description = "CloudWatch Logs retention of the function's log group."
+  description = "CloudWatch Logs retention of the function's log group (one of CloudWatch Logs' values: modules/encrypted_log_group checks it)."
   default     = 365
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ...)."
-  }
 }
 
 variable "kms_deletion_window_days" {

@@ -194,45 +194,31 @@ resource "aws_flow_log" "this" {
   vpc_id               = aws_vpc.this.id
   traffic_type         = "ALL"
   log_destination_type = "cloud-watch-logs"
-  log_destination      = aws_cloudwatch_log_group.flow_logs.arn
+  log_destination      = module.flow_log_group.arn
   iam_role_arn         = aws_iam_role.flow_logs.arn
 
   tags = { Name = "${var.name}-private" }
 }
 
-# As the currents module's log key: CloudWatch Logs may use it for this log group only
-# ("Encrypt log data in CloudWatch Logs using AWS KMS",
-# https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
-resource "aws_kms_key" "flow_logs" {
-  description             = "Encrypts the ${var.name} private VPC's flow-log group"
-  enable_key_rotation     = true
-  deletion_window_in_days = var.kms_deletion_window_days
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministers"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*" # in a key policy "*" means this key
-      },
-      {
-        Sid       = "CloudWatchLogsEncryptsTheFlowLogGroupOnly"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${var.region}.amazonaws.com" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-        Condition = { ArnEquals = { "kms:EncryptionContext:aws:logs:arn" = local.flow_log_group_arn } }
-      },
-    ]
-  })
+module "flow_log_group" {
+  source = "../encrypted_log_group"
+
+  name                     = local.flow_log_group_name
+  retention_in_days        = var.flow_log_retention_days
+  kms_deletion_window_days = var.kms_deletion_window_days
+  account_id               = var.account_id
+  region                   = var.region
+  partition                = var.partition
 }
 
-resource "aws_cloudwatch_log_group" "flow_logs" {
-  name              = local.flow_log_group_name
-  retention_in_days = var.flow_log_retention_days
-  kms_key_id        = aws_kms_key.flow_logs.arn
+moved {
+  from = aws_kms_key.flow_logs
+  to   = module.flow_log_group.aws_kms_key.this
+}
+
+moved {
+  from = aws_cloudwatch_log_group.flow_logs
+  to   = module.flow_log_group.aws_cloudwatch_log_group.this
 }
 
 # The role the flow-logs service assumes to write ("IAM role for publishing flow logs to CloudWatch
@@ -265,7 +251,7 @@ resource "aws_iam_role_policy" "flow_logs" {
         Sid      = "WriteTheFlowLogGroup"
         Effect   = "Allow"
         Action   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
-        Resource = "${aws_cloudwatch_log_group.flow_logs.arn}:*"
+        Resource = "${module.flow_log_group.arn}:*"
       },
       {
         Sid      = "FindTheFlowLogGroup"

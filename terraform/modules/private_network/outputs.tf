@@ -30,5 +30,5 @@ output "s3_endpoint_id" {
 
 output "flow_log_group_name" {
   description = "CloudWatch Logs group holding the VPC's flow logs."
-  value       = aws_cloudwatch_log_group.flow_logs.name
+  value       = module.flow_log_group.name
 }

@@ -45,22 +45,12 @@ variable "az_count" {
 
 variable "flow_log_retention_days" {
   type        = number
-  description = "CloudWatch Logs retention of the VPC flow logs."
+  description = "CloudWatch Logs retention of the VPC flow logs (one of CloudWatch Logs' values: modules/encrypted_log_group checks it)."
   default     = 365
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.flow_log_retention_days)
-    error_message = "flow_log_retention_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ...)."
-  }
 }
 
 variable "kms_deletion_window_days" {
   type        = number
-  description = "Waiting period before the flow-log group's key is deleted after destroy."
+  description = "Waiting period before the flow-log group's key is deleted after destroy (7-30: modules/encrypted_log_group checks it)."
   default     = 30
-
-  validation {
-    condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
-    error_message = "kms_deletion_window_days must be between 7 and 30 (the KMS limits)."
-  }
 }

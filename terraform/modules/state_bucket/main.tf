@@ -115,31 +115,14 @@ resource "aws_s3_bucket_notification" "this" {
   eventbridge = true
 }
 
+module "tls_only" {
+  source     = "../tls_only"
+  bucket_arn = local.bucket_arn
+}
+
 resource "aws_s3_bucket_policy" "this" {
   bucket = aws_s3_bucket.this.id
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "DenyInsecureTransport"
-        Effect    = "Deny"
-        Principal = { AWS = "*" }
-        Action    = "s3:*"
-        Resource  = [local.bucket_arn, "${local.bucket_arn}/*"]
-        Condition = { Bool = { "aws:SecureTransport" = "false" } }
-      },
-      {
-        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-bucket-policies.html
-        # ("Enforcing a minimum TLS version")
-        Sid       = "DenyTlsBelow12"
-        Effect    = "Deny"
-        Principal = { AWS = "*" }
-        Action    = "s3:*"
-        Resource  = [local.bucket_arn, "${local.bucket_arn}/*"]
-        Condition = { NumericLessThan = { "s3:TlsVersion" = "1.2" } }
-      },
-    ]
-  })
+  policy = jsonencode({ Version = "2012-10-17", Statement = module.tls_only.statements })
 
   depends_on = [aws_s3_bucket_public_access_block.this]
 }

@@ -38,29 +38,9 @@ locals {
     ]
   }
 
-  deny_insecure_transport = {
-    Sid       = "DenyInsecureTransport"
-    Effect    = "Deny"
-    Principal = { AWS = "*" }
-    Action    = "s3:*"
-    Condition = { Bool = { "aws:SecureTransport" = "false" } }
-  }
-
-  # TLS 1.0/1.1 are refused even over HTTPS (https://docs.aws.amazon.com/AmazonS3/latest/userguide/
-  # example-bucket-policies.html, "Enforcing a minimum TLS version").
-  deny_old_tls = {
-    Sid       = "DenyTlsBelow12"
-    Effect    = "Deny"
-    Principal = { AWS = "*" }
-    Action    = "s3:*"
-    Condition = { NumericLessThan = { "s3:TlsVersion" = "1.2" } }
-  }
-
   bucket_policy = {
     Version = "2012-10-17"
-    Statement = [
-      merge(local.deny_insecure_transport, { Resource = [local.bucket_arn, "${local.bucket_arn}/*"] }),
-      merge(local.deny_old_tls, { Resource = [local.bucket_arn, "${local.bucket_arn}/*"] }),
+    Statement = concat(module.tls_only.statements, [
       # Every object is SSE-KMS under our key: a PUT that asks for another algorithm or another key is
       # denied; one without the headers gets the bucket default (SSE-KMS, our key), so it is allowed
       # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/specifying-kms-encryption.html).
@@ -106,8 +86,13 @@ locals {
         Resource  = "${local.bucket_arn}/${var.batch_output_prefix}*"
         Condition = local.personalize_condition
       },
-    ]
+    ])
   }
+}
+
+module "tls_only" {
+  source     = "../tls_only"
+  bucket_arn = local.bucket_arn
 }
 
 # --- the data key and the data bucket: protected or disposable -----------------------------------

@@ -186,24 +186,12 @@ run "failures_go_to_a_dead_letter_queue_and_one_file_runs_at_a_time" {
   }
 }
 
-run "the_log_group_is_encrypted_with_a_key_only_cloudwatch_logs_may_use_for_it" {
-  command = apply
+run "the_function_logs_to_its_own_encrypted_log_group" {
+  command = plan
 
   assert {
-    condition     = aws_cloudwatch_log_group.this.kms_key_id == aws_kms_key.logs.arn && aws_kms_key.logs.enable_key_rotation
-    error_message = "the log group is encrypted with its own rotating key"
-  }
-  assert {
-    condition     = jsondecode(aws_kms_key.logs.policy).Statement[1].Principal.Service == "logs.eu-west-1.amazonaws.com"
-    error_message = "the regional CloudWatch Logs principal uses the key"
-  }
-  assert {
-    condition     = jsondecode(aws_kms_key.logs.policy).Statement[1].Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/acme-recs-currents-bridge"
-    error_message = "CloudWatch Logs may use the key for the function's log group only"
-  }
-  assert {
-    condition     = jsondecode(aws_kms_key.logs.policy).Statement[0].Principal.AWS == "arn:aws:iam::123456789012:root"
-    error_message = "only our account administers the key"
+    condition     = jsondecode(module.log_group.key_policy_json).Statement[1].Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/acme-recs-currents-bridge"
+    error_message = "the log group is the function's (/aws/lambda/<function>), its key usable by CloudWatch Logs for it only"
   }
 }
 
@@ -219,14 +207,6 @@ run "rejects_an_empty_currents_prefix" {
     }
   }
   expect_failures = [var.currents]
-}
-
-run "rejects_a_log_retention_cloudwatch_does_not_offer" {
-  command = plan
-  variables {
-    log_retention_days = 10
-  }
-  expect_failures = [var.log_retention_days]
 }
 
 run "the_function_accepts_only_code_signed_by_our_profile" {

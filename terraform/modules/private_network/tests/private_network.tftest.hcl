@@ -188,15 +188,11 @@ run "flow_logs_record_all_traffic_in_an_encrypted_log_group_for_a_year" {
   command = apply
 
   assert {
-    condition     = aws_flow_log.this.vpc_id == aws_vpc.this.id && aws_flow_log.this.traffic_type == "ALL" && aws_flow_log.this.log_destination == aws_cloudwatch_log_group.flow_logs.arn
+    condition     = aws_flow_log.this.vpc_id == aws_vpc.this.id && aws_flow_log.this.traffic_type == "ALL" && aws_flow_log.this.log_destination == module.flow_log_group.arn
     error_message = "the VPC's accepted and rejected traffic goes to the flow-log group"
   }
   assert {
-    condition     = aws_cloudwatch_log_group.flow_logs.retention_in_days == 365 && aws_cloudwatch_log_group.flow_logs.kms_key_id == aws_kms_key.flow_logs.arn && aws_kms_key.flow_logs.enable_key_rotation
-    error_message = "flow logs are kept a year, encrypted with a rotating key of their own"
-  }
-  assert {
-    condition     = jsondecode(aws_kms_key.flow_logs.policy).Statement[1].Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vpc-flow-logs/acme-recs-private"
+    condition     = jsondecode(module.flow_log_group.key_policy_json).Statement[1].Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vpc-flow-logs/acme-recs-private"
     error_message = "CloudWatch Logs may use the key for the flow-log group only"
   }
   assert {
@@ -223,14 +219,6 @@ run "rejects_zero_zones" {
     az_count = 0
   }
   expect_failures = [var.az_count]
-}
-
-run "rejects_a_flow_log_retention_cloudwatch_does_not_offer" {
-  command = plan
-  variables {
-    flow_log_retention_days = 10
-  }
-  expect_failures = [var.flow_log_retention_days]
 }
 
 run "placed_subnets_stay_when_another_zone_starts_offering_the_endpoints" {
