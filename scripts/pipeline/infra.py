@@ -375,11 +375,17 @@ def run(
             raise InfraError(
                 "terraform apply", str(plan_file), "no such plan file; save one with `make plan PLAN=...`"
             )
-        if saved_for != name:
+        if not saved_for:
             raise InfraError(
                 "terraform apply",
                 str(plan_file),
-                f"this plan was saved for {saved_for or 'an unknown environment'!s}, not {name}",
+                "this plan was applied already (a saved plan applies once) or not saved by `make plan "
+                f"PLAN=...`: save a new one with `make plan ENV={env}{f' STAGE={stage}' if stage else ''} "
+                f"PLAN={plan_file}`",
+            )
+        if saved_for != name:
+            raise InfraError(
+                "terraform apply", str(plan_file), f"this plan was saved for {saved_for}, not {name}"
             )
     if env == "local" and action in ("plan", "apply", "destroy"):
         _check_local_stack(local_endpoint())

@@ -1,6 +1,6 @@
-"""`python -m pipeline apply --env local` against the local stack, checked through boto3.
+"""`python -m pipeline plan|apply --env local` against the local stack, checked through boto3.
 
-One module-scoped apply (Terraform is slow), with the data bucket and key protected as in an AWS stage
+One module-scoped apply (Terraform is slow) through the consent flow (a saved plan, applied once), with the data bucket and key protected as in an AWS stage
 (`prevent_destroy`): the tests read what it built, then a second plan must show no changes; then the
 destroy tests, in order: without CONFIRM nothing changes; with CONFIRM but without UNPROTECT Terraform
 refuses the protected bucket and key before touching anything; with UNPROTECT but a bucket that holds
@@ -87,9 +87,24 @@ def _infra(action: str, tf_env: dict[str, str], *extra: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def outputs(tf_env: dict[str, str]) -> dict[str, Any]:
-    _infra("apply", tf_env)
+def plan_file(tf_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The consent flow: `make plan PLAN=<file>` saves the plan; `make apply PLAN=<file>` applies it."""
+    saved = tmp_path_factory.mktemp("plans") / "local.tfplan"
+    _infra("plan", tf_env, "--plan-file", str(saved))
+    assert saved.is_file(), "plan --plan-file saves the plan"
+    _infra("apply", tf_env, "--plan-file", str(saved))
+    return saved
+
+
+@pytest.fixture(scope="module")
+def outputs(plan_file: Path) -> dict[str, Any]:
     return read_outputs("local")
+
+
+def test_a_saved_plan_applies_once(plan_file: Path, tf_env: dict[str, str]) -> None:
+    again = _run_infra("apply", tf_env, "--plan-file", str(plan_file))
+    assert again.returncode != 0
+    assert "applied already" in again.stderr and "make plan ENV=local" in again.stderr, again.stderr[-2000:]
 
 
 def test_outputs_hold_every_required_key(outputs: dict[str, Any]) -> None:

@@ -57,6 +57,14 @@ def test_a_plan_saved_for_another_environment_is_not_applied(tmp_path: Path) -> 
         infra.run("apply", "aws", stage="production", plan_file=plan)
 
 
+def test_a_plan_applied_already_is_not_applied_again(tmp_path: Path) -> None:
+    plan = tmp_path / "staging.tfplan"
+    plan.write_bytes(b"not really a plan")  # its .env label is removed once it is applied
+    with pytest.raises(infra.InfraError, match="applied already") as caught:
+        infra.run("apply", "aws", stage="staging", plan_file=plan)
+    assert f"make plan ENV=aws STAGE=staging PLAN={plan}" in str(caught.value)
+
+
 def test_a_plan_file_that_does_not_exist_is_reported(tmp_path: Path) -> None:
     with pytest.raises(infra.InfraError, match="no such plan file"):
         infra.run("apply", "aws", stage="staging", plan_file=tmp_path / "missing.tfplan")
