@@ -15,6 +15,7 @@ __all__ = [
     "active_solution",
     "import_interactions",
     "interactions_dataset",
+    "interactions_stack_resources",
     "trained_campaign",
     "wait_active",
 ]
@@ -88,3 +89,27 @@ def trained_campaign(
     campaign = str(b.handle("CreateCampaign", params)["campaignArn"])
     wait_active(lambda: b.handle("DescribeCampaign", {"campaignArn": campaign})["campaign"])
     return version, campaign
+
+
+def interactions_stack_resources(name: str, *, import_job: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """CloudFormation resources `Group`, `Schema` and `Data` (an Interactions dataset with the repo's schema,
+    optionally its DatasetImportJob) for a template the emulator's stack models build."""
+    data: dict[str, Any] = {
+        "Name": name,
+        "DatasetType": "Interactions",
+        "DatasetGroupArn": {"Fn::GetAtt": ["Group", "DatasetGroupArn"]},
+        "SchemaArn": {"Ref": "Schema"},
+    }
+    if import_job is not None:
+        data["DatasetImportJob"] = dict(import_job)
+    return {
+        "Group": {"Type": "AWS::Personalize::DatasetGroup", "Properties": {"Name": name}},
+        "Schema": {
+            "Type": "AWS::Personalize::Schema",
+            "Properties": {
+                "Name": name,
+                "Schema": (schema_dir() / "personalize" / "interactions.json").read_text(encoding="utf-8"),
+            },
+        },
+        "Data": {"Type": "AWS::Personalize::Dataset", "Properties": data},
+    }

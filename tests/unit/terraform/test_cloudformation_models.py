@@ -14,6 +14,7 @@ from pipeline.paths import schema_dir
 
 from local_stack.personalize import cloudformation as cfn_models
 from local_stack.personalize.backend import get_backend
+from tests.emulator_setup import interactions_stack_resources
 
 ACCOUNT = "123456789012"
 REGION = "us-west-2"  # away from the regions other unit tests use
@@ -154,28 +155,14 @@ def test_dataset_import_job_and_campaign_follow_the_stack() -> None:
     s3.put_object(name, "imports/interactions.csv", "\n".join(rows).encode())
     group = {"Fn::GetAtt": ["Group", "DatasetGroupArn"]}
     resources: dict[str, Any] = {
-        "Group": {"Type": "AWS::Personalize::DatasetGroup", "Properties": {"Name": name}},
-        "Schema": {
-            "Type": "AWS::Personalize::Schema",
-            "Properties": {
-                "Name": name,
-                "Schema": (schema_dir() / "personalize" / "interactions.json").read_text(encoding="utf-8"),
+        **interactions_stack_resources(
+            name,
+            import_job={
+                "JobName": f"{name}-import",
+                "DataSource": {"DataLocation": f"s3://{name}/imports/interactions.csv"},
+                "RoleArn": f"arn:aws:iam::{account}:role/{name}",
             },
-        },
-        "Data": {
-            "Type": "AWS::Personalize::Dataset",
-            "Properties": {
-                "Name": name,
-                "DatasetType": "Interactions",
-                "DatasetGroupArn": group,
-                "SchemaArn": {"Ref": "Schema"},
-                "DatasetImportJob": {
-                    "JobName": f"{name}-import",
-                    "DataSource": {"DataLocation": f"s3://{name}/imports/interactions.csv"},
-                    "RoleArn": f"arn:aws:iam::{account}:role/{name}",
-                },
-            },
-        },
+        ),
         "Solution": {
             "Type": "AWS::Personalize::Solution",
             "DependsOn": "Data",

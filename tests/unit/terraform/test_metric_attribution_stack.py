@@ -12,6 +12,7 @@ from pipeline.paths import schema_dir
 
 from local_stack.personalize import cloudformation as cfn_models
 from local_stack.personalize.backend import get_backend
+from tests.emulator_setup import interactions_stack_resources
 
 ACCOUNT = "123456789012"
 REGION = "ap-south-1"  # away from the regions other unit tests use
@@ -21,23 +22,7 @@ ROLE = f"arn:aws:iam::{ACCOUNT}:role/personalize"
 def _resources(name: str, path: str, metric: str) -> dict[str, Any]:
     group = {"Fn::GetAtt": ["Group", "DatasetGroupArn"]}
     return {
-        "Group": {"Type": "AWS::Personalize::DatasetGroup", "Properties": {"Name": name}},
-        "Schema": {
-            "Type": "AWS::Personalize::Schema",
-            "Properties": {
-                "Name": name,
-                "Schema": (schema_dir() / "personalize" / "interactions.json").read_text(encoding="utf-8"),
-            },
-        },
-        "Data": {
-            "Type": "AWS::Personalize::Dataset",
-            "Properties": {
-                "Name": name,
-                "DatasetType": "Interactions",
-                "DatasetGroupArn": group,
-                "SchemaArn": {"Ref": "Schema"},
-            },
-        },
+        **interactions_stack_resources(name),
         "Attribution": {
             "Type": "AWS::Personalize::MetricAttribution",
             "DependsOn": "Data",
