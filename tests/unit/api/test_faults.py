@@ -72,7 +72,7 @@ class Served:
 @pytest.fixture
 def serve(aws: dict[str, Any], k: SimpleNamespace, tmp_path: Path) -> Iterator[Any]:
     def build(settings_changes: dict[str, Any] | None = None, **clients: Any) -> Served:
-        settings = k.make_settings(deadline_ms=DEADLINE_MS, **(settings_changes or {}))
+        settings = k.make_settings(**{"deadline_ms": DEADLINE_MS, **(settings_changes or {})})
         parts = {"s3": aws["s3"], "ssm": aws["ssm"], **clients}
         runtime = build_runtime(settings, catalog_directory=str(tmp_path), **parts)
         if "s3" not in clients and "ssm" not in clients:
@@ -213,7 +213,9 @@ def test_a_cold_start_reads_its_keys_again_on_the_next_request_once_ssm_is_back(
     client, stubber = stubbed(k)
     stubber.add_response("get_recommendations", {"itemList": [{"itemId": "i1"}], "recommendationId": "r"})
     with stubber:
-        api = serve(personalize=client, ssm=DownOnce())
+        # What is tested is that nothing backs off, not the clock: a deadline a GC pause of a long test
+        # process cannot eat (seen once in CI: the in-process read outlasted 400 ms and the wait was cut).
+        api = serve({"deadline_ms": 5000}, personalize=client, ssm=DownOnce())
         assert api.get("/recommendations?user_id=u1&limit=1").status_code == 503
         assert api.get("/recommendations?user_id=u1&limit=1").status_code == 200  # no back-off without keys
 
@@ -237,8 +239,9 @@ def test_a_warm_api_keeps_its_keys_while_ssm_hangs(
     for _ in range(3):
         stubber.add_response("get_recommendations", {"itemList": [{"itemId": "i1"}], "recommendationId": "r"})
     with stubber:
-        # Keys expire at once: every request re-reads them in the background.
-        api = serve({"api_key_cache_seconds": 0}, personalize=client, ssm=HangingLater())
+        # Keys expire at once: every request re-reads them in the background. A deadline longer than a GC
+        # pause of a long test process: a request that did wait for the hung read would still be cut (10 s).
+        api = serve({"api_key_cache_seconds": 0, "deadline_ms": 5000}, personalize=client, ssm=HangingLater())
         assert api.get("/recommendations?user_id=a&limit=1").status_code == 200
         HangingLater.hang = True
         try:
