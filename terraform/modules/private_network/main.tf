@@ -36,7 +36,6 @@ locals {
   zones = slice(local.offered_zones, 0, min(var.az_count, length(local.offered_zones)))
 
   flow_log_group_name = "/aws/vpc-flow-logs/${var.name}-private"
-  flow_log_group_arn  = "arn:${var.partition}:logs:${var.region}:${var.account_id}:log-group:${local.flow_log_group_name}"
 }
 
 # Each service's name (partition-specific: cn.com.amazonaws.* in China), its zones and whether it
